@@ -1,0 +1,27 @@
+"""The public API for checks, built-in and third-party alike.
+
+Everything a check module needs is importable from here; the rest of the
+package is the engine's business and may change.
+"""
+
+from __future__ import annotations
+
+from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
+from .context import RunContext
+from .findings import Code, Finding, Severity, Status
+from .options import Options
+from .target import Target
+
+__all__ = [
+    "PLUGIN_ORDER",
+    "Check",
+    "CheckResult",
+    "Code",
+    "Finding",
+    "Options",
+    "Outcome",
+    "RunContext",
+    "Severity",
+    "Status",
+    "Target",
+]

@@ -1,0 +1,96 @@
+"""The check API: what a check is, and what it gives back. Plugins use exactly this.
+
+A check is data plus one function::
+
+    from cborg_doctor.api import Check, Code, Outcome, RunContext, Severity
+
+    LAB_PROXY_DOWN = Code("LAB_PROXY_DOWN", Severity.FAIL, "The lab proxy does not answer.",
+                          fix=("Start it: systemctl start lab-proxy",))
+
+    def run(ctx: RunContext) -> Outcome:
+        ...
+        return Outcome("proxy answered", findings=[LAB_PROXY_DOWN.finding(...)])
+
+    CHECK = Check(id="lab.proxy", title="Lab proxy", run=run, needs=("dns",),
+                  codes=(LAB_PROXY_DOWN,))
+
+`needs` lists checks that must have passed or warned first; an entry written
+``"net.ipv4|net.ipv6"`` is satisfied by either. A check's status is the worst
+severity among its findings (`info` counts as pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .findings import Code, Finding, Status
+
+if TYPE_CHECKING:
+    from .context import RunContext
+
+# Built-in checks use small numbers to keep the contract's order; plugins that
+# give none run after every built-in they could depend on.
+PLUGIN_ORDER = 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check's function returns: a one-line summary, findings, facts."""
+
+    summary: str
+    findings: Iterable[Finding] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check. `run` must finish within the run's time bound."""
+
+    id: str
+    title: str
+    run: Callable[[RunContext], Outcome]
+    needs: tuple[str, ...] = ()
+    codes: tuple[Code, ...] = ()
+    order: int = PLUGIN_ORDER
+    opt_in: str | None = None  # an Options attribute that must be true, e.g. "live"
+    description: str = ""
+
+    def needed_groups(self) -> list[tuple[str, ...]]:
+        """`needs` as alternatives: each group is satisfied by any one of its ids."""
+        return [tuple(part.strip() for part in need.split("|")) for need in self.needs]
+
+    def needs_text(self) -> str:
+        return ", ".join(" or ".join(group) for group in self.needed_groups()) or "–"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's result in the report, in run order."""
+
+    id: str
+    title: str
+    status: Status
+    duration_ms: int
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    skipped_because: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def usable(self) -> bool:
+        """Whether checks that need this one may run."""
+        return self.status in (Status.PASS, Status.WARN)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status.value,
+            "duration_ms": self.duration_ms,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "skipped_because": self.skipped_because,
+            "data": dict(self.data),
+        }

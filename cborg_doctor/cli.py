@@ -1,0 +1,292 @@
+"""The command line: parse, validate everything up front, run, report, exit.
+
+Usage errors are one line on stderr and exit 2, never a traceback. Heavy
+modules are imported only after `--version` has had its chance to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from . import __version__
+from .exitcodes import ExitCode
+from .options import DEFAULT_TIMEOUT, FailOn, Options, parse_nameserver
+
+if TYPE_CHECKING:
+    from .check import Check
+    from .context import RunContext
+    from .options import ReportFormat
+    from .registry import Registry
+
+PROG = "cborg-doctor"
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line, exit 2."""
+
+
+def _fatal(message: str) -> NoReturn:
+    raise UsageError(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        _fatal(message)
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--timeout {text!r}: not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0 or value > 3600:
+        raise argparse.ArgumentTypeError(f"--timeout {text!r}: must be between 0 and 3600 seconds")
+    return value
+
+
+def _nameserver(text: str) -> str:
+    try:
+        parse_nameserver(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Find out why the CBorg API does not work here, and how to fix it.",
+        epilog="Exit codes: 0 nothing at or above --fail-on, 1 problems found, 2 bad usage.",
+    )
+    add = parser.add_argument
+    add("--base-url", metavar="URL", help="the gateway to test (default: $CBORG_BASE_URL, "
+        "$OPENAI_BASE_URL if it is a CBorg host, else https://api.cborg.lbl.gov)")
+    add("--api-key-file", metavar="PATH", help="read the key from a file ('-' = stdin); "
+        "default $CBORG_API_KEY, then $OPENAI_API_KEY")
+    add("--model", metavar="NAME", help="also check that this model is available")
+    add("--timeout", type=_timeout, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+        help=f"limit for each network operation (default {DEFAULT_TIMEOUT:g})")
+    add("--nameserver", type=_nameserver, action="append", default=[], metavar="ADDR[:PORT]",
+        help="resolve through this server instead of the system resolver (repeatable)")
+    add("--only", type=_ids, action="append", default=[], metavar="ID,...",
+        help="run only these checks (and what they need)")
+    add("--skip", type=_ids, action="append", default=[], metavar="ID,...",
+        help="do not run these checks")
+    add("--live", action="store_true", help="also send one tiny chat completion (may cost money)")
+    add("--json", action="store_true", help="print the JSON report on stdout and nothing else")
+    add("--report", action="append", default=[], metavar="PATH",
+        help="write the report here; format by extension: .json .md .xml .html (repeatable)")
+    add("--no-report", action="store_true", help="write no report file")
+    add("--fail-on", choices=[f.value for f in FailOn], default=FailOn.FAIL.value,
+        help="what makes the exit code non-zero (default fail)")
+    add("--list-checks", action="store_true", help="list the checks in run order and exit")
+    add("--explain", metavar="CODE", help="explain a finding code and how to fix it")
+    add("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
+    add("-v", "--verbose", action="store_true", help="show details and tracebacks")
+    add("--version", action="version", version=f"{PROG} {__version__}")
+    return parser
+
+
+def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
+    ns = build_parser().parse_args(argv)
+    if ns.no_report and ns.report:
+        _fatal("--no-report and --report cannot be used together")
+    options = Options(
+        base_url=ns.base_url,
+        api_key_file=ns.api_key_file,
+        model=ns.model,
+        timeout=ns.timeout,
+        nameservers=tuple(ns.nameserver),
+        only=tuple(i for group in ns.only for i in group),
+        skip=tuple(i for group in ns.skip for i in group),
+        live=ns.live,
+        json=ns.json,
+        reports=tuple(ns.report),
+        no_report=ns.no_report,
+        fail_on=FailOn(ns.fail_on),
+        color=not ns.no_color,
+        verbose=ns.verbose,
+    )
+    return options, ns
+
+
+def list_checks(registry: Registry, out: TextIO) -> None:
+    rows = [("#", "id", "title", "needs")]
+    for n, check in enumerate(registry.checks, 1):
+        needs = check.needs_text()
+        if check.opt_in:
+            needs += f" (only with --{check.opt_in.replace('_', '-')})"
+        rows.append((str(n), check.id, check.title, needs))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
+        out.write(f"  {row[3]}\n")
+    for problem in registry.problems:
+        out.write(f"(plugin not loaded: {problem.source}: {problem.reason})\n")
+
+
+def explain(registry: Registry, code: str, out: TextIO) -> None:
+    from .registry import closest
+    from .runner import ENGINE_CODES
+
+    owned = {name: (check.id, c) for name, (check, c) in registry.codes().items()}
+    for c in ENGINE_CODES:
+        owned.setdefault(c.code, ("(engine)", c))
+    wanted = code.strip().upper()
+    if wanted not in owned:
+        near = closest(wanted, owned)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        _fatal(f"--explain {code}: unknown finding code{hint}")
+    check_id, found = owned[wanted]
+    from .findings import fill
+
+    out.write(f"{found.code}  ({found.severity.value}, raised by {check_id})\n\n")
+    out.write(f"{fill(found.summary, {})}\n")
+    if found.explain:
+        out.write(f"\n{found.explain}\n")
+    if found.fix:
+        out.write("\nHow to fix:\n")
+        for n, step in enumerate(found.fix, 1):
+            out.write(f"  {n}. {fill(step, {})}\n")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: finish the report, then exit 143."""
+
+    signal_name = "SIGTERM"
+
+
+def _on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise _Terminated
+
+
+def _run(argv: Sequence[str]) -> int:
+    options, ns = parse_options(argv)
+    from .registry import SelectionError, load_registry
+
+    registry = load_registry()
+    if ns.list_checks:
+        list_checks(registry, sys.stdout)
+        return ExitCode.OK
+    if ns.explain is not None:
+        explain(registry, ns.explain, sys.stdout)
+        return ExitCode.OK
+
+    from .reportfiles import ReportPathError, check_writable, default_report_path, format_for
+    from .secrets import KeyFileError
+    from .session import build_context
+
+    try:
+        targets = [(path, format_for(path)) for path in options.reports]
+        for path, _ in targets:
+            check_writable(path)
+    except ReportPathError as exc:
+        _fatal(str(exc))
+    try:
+        checks = registry.select(options.only, options.skip)
+    except SelectionError as exc:
+        _fatal(str(exc))
+    try:
+        ctx = build_context(options)
+    except KeyFileError as exc:
+        _fatal(str(exc))
+    if not targets and not options.no_report:
+        from .options import ReportFormat
+
+        try:
+            targets = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
+        except ReportPathError as exc:
+            _fatal(str(exc))
+    return _diagnose_and_report(ctx, registry, checks, targets)
+
+
+def _diagnose_and_report(
+    ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]]
+) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from .formats import render
+    from .formats.console import render_check, render_footer
+    from .output import ScrubbingStream
+    from .progress import ConsoleProgress
+    from .reportfiles import write_atomic
+    from .session import run_diagnosis
+
+    options, scrub = ctx.options, ctx.scrub
+    ci = bool(ctx.env.get("CI") or ctx.env.get("GITHUB_ACTIONS"))
+    console = Console(
+        file=ScrubbingStream(sys.stderr if options.json else sys.stdout, scrub),
+        no_color=not options.color or "NO_COLOR" in ctx.env or ci,
+        highlight=False,
+        force_terminal=False if ci else None,
+        force_interactive=False if ci else None,
+    )
+    terminated = False
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if options.json:
+            report = run_diagnosis(ctx, registry)
+        else:
+            key = ctx.key
+            key_text = f"{key.fingerprint} ({key.source})" if key else "none"
+            console.print(
+                f"[bold]cborg-doctor {__version__}[/] · {escape(ctx.target.base_url)} "
+                f"· key {escape(key_text)}"
+            )
+            with ConsoleProgress(console, checks, options.verbose) as progress:
+                report = run_diagnosis(ctx, registry, progress)
+            # Plugins that failed to load have no place in the run order: print them last.
+            for result in report.checks[len(checks):]:
+                render_check(result, console, options.verbose)
+            render_footer(report, console)
+        terminated = report.interrupted == "SIGTERM"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    written: list[str] = []
+    for path, fmt in targets:
+        try:
+            write_atomic(Path(path), render(report, fmt, scrub, options.verbose))
+        except OSError as exc:
+            sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
+            continue
+        written.append(path)
+    if options.json:
+        from .options import ReportFormat
+
+        sys.stdout.write(render(report, ReportFormat.JSON, scrub, options.verbose))
+        sys.stdout.flush()
+        for path in written:
+            sys.stderr.write(f"Report: {path}\n")
+    else:
+        for path in written:
+            console.print(f"Report: {escape(path)}", soft_wrap=True)
+    if report.interrupted:
+        return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+    return report.exit_code(options.fail_on)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return int(_run(args))
+    except UsageError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc} (see --help)\n")
+        return ExitCode.USAGE
+    except BrokenPipeError:
+        return ExitCode.PROBLEMS
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return ExitCode.INTERRUPTED

@@ -1,0 +1,102 @@
+"""One run's context: options, environment snapshot, key, target, results so far.
+
+Built once per run and passed to every check: there is no module-level state.
+Checks read earlier results with `result(id)` and leave facts for later checks
+(resolved addresses, egress IPs, ...) with `share()`; both are safe to use from
+checks that run at the same time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .check import CheckResult
+from .options import Options
+from .secrets import ApiKey, KeyResolution, Scrubber
+from .target import Target
+
+
+@dataclass
+class RunContext:
+    """Passed to every check. Only the runner adds results."""
+
+    options: Options
+    env: Mapping[str, str]
+    key_resolution: KeyResolution
+    target: Target
+    home: Path | None = None
+    cwd: Path | None = None
+    osfacts: Any = None  # platform checks' source of OS facts; tests pass recorded ones
+    _results: dict[str, CheckResult] = field(default_factory=dict, repr=False)
+    _facts: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def key(self) -> ApiKey | None:
+        return self.key_resolution.key
+
+    @property
+    def timeout(self) -> float:
+        """The limit for one network operation (`--timeout`)."""
+        return self.options.timeout
+
+    @property
+    def scrub(self) -> Scrubber:
+        return Scrubber(self.key)
+
+    def result(self, check_id: str) -> CheckResult | None:
+        with self._lock:
+            return self._results.get(check_id)
+
+    def results(self) -> dict[str, CheckResult]:
+        with self._lock:
+            return dict(self._results)
+
+    def add_result(self, result: CheckResult) -> None:
+        with self._lock:
+            self._results[result.id] = result
+
+    def share(self, name: str, value: Any) -> None:
+        """Leave a fact for later checks, e.g. ``share("dns.addresses", [...])``."""
+        with self._lock:
+            self._facts[name] = value
+
+    def fact(self, name: str, default: Any = None) -> Any:
+        with self._lock:
+            return self._facts.get(name, default)
+
+
+def snapshot_environment() -> dict[str, str]:
+    """A copy of the environment; values that are not valid text are dropped."""
+    clean: dict[str, str] = {}
+    for name, value in os.environ.items():
+        try:
+            value.encode("utf-8")
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # surrogate-escaped bytes from a broken locale
+            continue
+        clean[name] = value
+    return clean
+
+
+def home_directory(env: Mapping[str, str]) -> Path | None:
+    """The user's home, or None when it cannot be known (HOME unset, no passwd entry)."""
+    home = env.get("HOME") or env.get("USERPROFILE")
+    if home:
+        return Path(home)
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def current_directory() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:  # the directory was deleted under us
+        return None

@@ -1,0 +1,128 @@
+"""Findings: what a check says, as plain data.
+
+A `Code` is declared once, next to the check that raises it, with its severity,
+its meaning and its fix steps. `Code.finding(...)` makes the `Finding` a run
+reports; `--explain CODE` prints the same `Code`, so the two never drift apart.
+
+Fix steps and messages are `str.format` templates: the check fills in the facts
+(`{host}`, `{addresses}` ...); `--explain` shows the placeholders as ``<host>``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad one finding is. `info` never changes a check's status."""
+
+    INFO = "info"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class Status(str, Enum):
+    """A check's result. Ordered from best to worst by `rank`."""
+
+    PASS = "pass"
+    SKIP = "skip"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _STATUS_RANK[self]
+
+    @staticmethod
+    def worst(statuses: list[Status]) -> Status:
+        return max(statuses, key=lambda s: s.rank, default=Status.PASS)
+
+
+_STATUS_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+
+_SEVERITY_STATUS = {Severity.INFO: Status.PASS, Severity.WARN: Status.WARN, Severity.FAIL: Status.FAIL}
+
+CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+
+
+class _Placeholders(dict):  # type: ignore[type-arg]
+    """Formats a template with every missing field shown as ``<field>``."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def fill(template: str, facts: Mapping[str, Any]) -> str:
+    """Fill a template with facts; unknown fields stay visible as ``<name>``."""
+    try:
+        return string.Formatter().vformat(template, (), _Placeholders(facts))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or fact) a check found, ready for every report format."""
+
+    code: str
+    severity: Severity
+    message: str
+    fix: tuple[str, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Status:
+        return _SEVERITY_STATUS[self.severity]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "fix": list(self.fix),
+        }
+
+
+@dataclass(frozen=True)
+class Code:
+    """A stable finding code with its meaning and fix text: the one source of truth.
+
+    >>> KEY_MISSING = Code("KEY_MISSING", Severity.FAIL, "No API key was found.",
+    ...                    fix=("export CBORG_API_KEY=...",))
+    >>> KEY_MISSING.finding("Looked at {where}.", where="CBORG_API_KEY").message
+    'Looked at CBORG_API_KEY.'
+    """
+
+    code: str
+    severity: Severity
+    summary: str
+    fix: tuple[str, ...] = ()
+    explain: str = ""
+
+    def __post_init__(self) -> None:
+        if not CODE_PATTERN.match(self.code):
+            raise ValueError(f"finding code {self.code!r} is not UPPER_SNAKE_CASE")
+
+    def finding(
+        self,
+        message: str | None = None,
+        *,
+        severity: Severity | None = None,
+        extra_fix: tuple[str, ...] = (),
+        data: Mapping[str, Any] | None = None,
+        **facts: Any,
+    ) -> Finding:
+        """Make a finding; `message` and the fix steps are filled with `facts`."""
+        return Finding(
+            code=self.code,
+            severity=severity or self.severity,
+            message=fill(message if message is not None else self.summary, facts),
+            fix=tuple(fill(step, facts) for step in (*self.fix, *extra_fix)),
+            data=dict(data or {}),
+        )

@@ -1,0 +1,1 @@
+"""The probe layer: all network I/O of the checks goes through here."""

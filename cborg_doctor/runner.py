@@ -1,0 +1,251 @@
+"""Runs the selected checks: prerequisites, concurrency, time bounds, isolation.
+
+Each check runs in its own daemon thread as soon as what it needs has finished,
+so independent checks overlap (the whole run stays near the slowest path, not
+the sum). Results are stored and reported in run order. A check that raises
+becomes `error` with a short reason; one that outlives its time bound is
+abandoned and becomes `error` too; Ctrl-C marks what was running as interrupted.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from .check import Check, CheckResult, Outcome
+from .context import RunContext
+from .findings import Code, Finding, Severity, Status
+from .secrets import Scrubber
+
+CHECK_CRASHED = Code(
+    "CHECK_CRASHED",
+    Severity.FAIL,
+    "The check itself crashed: {reason}",
+    fix=(
+        "This is a bug in the check, not necessarily a problem with your setup.",
+        "Run again with -v to see the traceback, and attach the report when you report it.",
+    ),
+    explain="A check raised an exception. The rest of the run went on; this check's "
+    "result is unknown.",
+)
+CHECK_TIMEOUT = Code(
+    "CHECK_TIMEOUT",
+    Severity.FAIL,
+    "The check did not finish within {seconds:.1f} s and was abandoned.",
+    fix=(
+        "Run again with a larger --timeout; if it still stalls, report it with this report.",
+    ),
+    explain="Every check has a time bound derived from --timeout so the doctor never hangs.",
+)
+INTERRUPTED = Code(
+    "INTERRUPTED",
+    Severity.FAIL,
+    "The run was interrupted while this check was running.",
+    fix=("Run the doctor again and let it finish.",),
+    explain="Ctrl-C or SIGTERM arrived; the report holds what was found until then.",
+)
+PLUGIN_LOAD_FAILED = Code(
+    "PLUGIN_LOAD_FAILED",
+    Severity.FAIL,
+    "A plugin's checks could not be loaded: {reason}",
+    fix=("Upgrade or uninstall the plugin package named above.",),
+    explain="An installed package registers checks in the cborg_doctor.checks entry-point "
+    "group, and loading them failed.",
+)
+ENGINE_CODES = (CHECK_CRASHED, CHECK_TIMEOUT, INTERRUPTED, PLUGIN_LOAD_FAILED)
+
+
+class Listener(Protocol):
+    """Told about progress, e.g. by the console's live display."""
+
+    def started(self, check: Check) -> None: ...
+
+    def finished(self, result: CheckResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    results: tuple[CheckResult, ...]
+    interrupted: str | None = None  # "SIGINT" or "SIGTERM"
+
+
+def outcome_to_result(check: Check, outcome: object, duration_ms: int) -> CheckResult:
+    """Turn what a check returned into its result; anything but an `Outcome` is a crash."""
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"check returned {type(outcome).__name__}, not Outcome")
+    findings = tuple(outcome.findings)
+    if not all(isinstance(f, Finding) for f in findings):
+        raise TypeError("check returned findings that are not Finding objects")
+    status = Status.worst([f.status for f in findings])
+    return CheckResult(
+        id=check.id,
+        title=check.title,
+        status=status,
+        duration_ms=duration_ms,
+        summary=str(outcome.summary),
+        findings=findings,
+        data=dict(outcome.data),
+    )
+
+
+def error_result(check: Check, finding: Finding, duration_ms: int, **data: object) -> CheckResult:
+    return CheckResult(
+        id=check.id,
+        title=check.title,
+        status=Status.ERROR,
+        duration_ms=duration_ms,
+        summary=finding.message,
+        findings=(finding,),
+        data=data,
+    )
+
+
+def skip_result(check: Check, reason: str) -> CheckResult:
+    return CheckResult(check.id, check.title, Status.SKIP, 0, reason, skipped_because=reason)
+
+
+def _execute(check: Check, ctx: RunContext, done: queue.Queue[CheckResult]) -> None:
+    start = time.monotonic()
+    try:
+        outcome = check.run(ctx)
+        result = outcome_to_result(check, outcome, _ms_since(start))
+    except Exception as exc:  # isolation: one broken check never stops the run
+        scrub = ctx.scrub
+        reason = scrub(f"{type(exc).__name__}: {exc}".strip())[:300]
+        result = error_result(
+            check,
+            CHECK_CRASHED.finding(reason=reason),
+            _ms_since(start),
+            traceback=scrub(traceback.format_exc()),
+        )
+    done.put(result)
+
+
+def scrub_data(value: object, scrub: Scrubber) -> object:
+    """A JSON-safe, scrubbed copy of a check's data (unknown objects become text)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {scrub(str(k)): scrub_data(v, scrub) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub_data(v, scrub) for v in value]
+    return scrub(str(value))
+
+
+def scrub_result(result: CheckResult, scrub: Scrubber) -> CheckResult:
+    """The result with the key removed from every string it holds."""
+    findings = tuple(
+        replace(
+            f,
+            message=scrub(f.message),
+            fix=tuple(scrub(step) for step in f.fix),
+            data=scrub_data(dict(f.data), scrub),  # type: ignore[arg-type]
+        )
+        for f in result.findings
+    )
+    return replace(
+        result,
+        summary=scrub(result.summary),
+        findings=findings,
+        skipped_because=scrub(result.skipped_because) if result.skipped_because else None,
+        data=scrub_data(dict(result.data), scrub),  # type: ignore[arg-type]
+    )
+
+
+def _ms_since(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)
+
+
+def _waiting_on(check: Check, results: dict[str, CheckResult], selected: set[str]) -> str | None:
+    """None when the check may start; "" while it must wait; else why it is skipped."""
+    for group in check.needed_groups():
+        if any(i in results and results[i].usable for i in group):
+            continue
+        present = [i for i in group if i in selected]
+        if any(i not in results for i in present):
+            return ""
+        if not present:
+            return f"needs {' or '.join(group)}, which was not selected to run"
+        blocker = results[present[0]]
+        verb = "was skipped" if blocker.status is Status.SKIP else f"ended with {blocker.status.value}"
+        return f"needs {' or '.join(group)}, which {verb}"
+    return None
+
+
+def run_checks(
+    checks: Sequence[Check], ctx: RunContext, listener: Listener | None = None
+) -> RunRecord:
+    """Run `checks` (already in run order) and return their results in that order."""
+    selected = {c.id for c in checks}
+    pending = list(checks)
+    running: dict[str, tuple[Check, float]] = {}
+    done: queue.Queue[CheckResult] = queue.Queue()
+    bound = ctx.options.check_time_bound
+
+    scrub = ctx.scrub
+
+    def record(result: CheckResult) -> None:
+        result = scrub_result(result, scrub)
+        ctx.add_result(result)
+        if listener is not None:
+            listener.finished(result)
+
+    try:
+        while pending or running:
+            for check in list(pending):
+                if check.opt_in and not getattr(ctx.options, check.opt_in, False):
+                    reason = f"runs only with --{check.opt_in.replace('_', '-')}"
+                else:
+                    reason = _waiting_on(check, ctx.results(), selected)
+                if reason == "":
+                    continue
+                pending.remove(check)
+                if reason is not None:
+                    record(skip_result(check, reason))
+                    continue
+                running[check.id] = (check, time.monotonic())
+                if listener is not None:
+                    listener.started(check)
+                threading.Thread(
+                    target=_execute, args=(check, ctx, done), name=f"check:{check.id}", daemon=True
+                ).start()
+            if not running:
+                continue
+            now = time.monotonic()
+            wait = min(start + bound for _, start in running.values()) - now
+            try:
+                result = done.get(timeout=max(wait, 0.01))
+            except queue.Empty:
+                result = None
+            if result is not None and result.id in running:
+                del running[result.id]
+                record(result)
+            now = time.monotonic()
+            for check_id, (check, start) in list(running.items()):
+                if now - start >= bound:
+                    del running[check_id]
+                    record(
+                        error_result(
+                            check, CHECK_TIMEOUT.finding(seconds=bound), int((now - start) * 1000)
+                        )
+                    )
+    except KeyboardInterrupt as exc:
+        now = time.monotonic()
+        for check, start in running.values():
+            record(error_result(check, INTERRUPTED.finding(), int((now - start) * 1000)))
+        for check in pending:
+            record(skip_result(check, "the run was interrupted before this check started"))
+        return RunRecord(_in_order(checks, ctx), getattr(exc, "signal_name", "SIGINT"))
+    return RunRecord(_in_order(checks, ctx))
+
+
+def _in_order(checks: Sequence[Check], ctx: RunContext) -> tuple[CheckResult, ...]:
+    results = ctx.results()
+    return tuple(results[c.id] for c in checks if c.id in results)

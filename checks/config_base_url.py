@@ -1,0 +1,187 @@
+"""`config.base_url`: where the user's clients will send the key.
+
+The doctor tests the target chosen by the contract's rules; this check says
+whether that target is usable and where an OpenAI SDK in this environment
+would send requests, because "Invalid API Key" usually means the CBorg key
+went to api.openai.com.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.target import (
+    DEFAULT_BASE_URL,
+    Target,
+    is_cborg_host,
+    is_loopback,
+    parse_target,
+)
+
+OPENAI_HOSTS = ("api.openai.com",)
+GOOD_PATHS = ("", "/v1")
+
+BASE_URL_INVALID = Code(
+    "BASE_URL_INVALID",
+    Severity.FAIL,
+    "The base URL {url!r} (from {source}) is not a usable http(s) URL.",
+    fix=(
+        f"Set it to the gateway's address with its scheme: {DEFAULT_BASE_URL}",
+        "e.g. `export CBORG_BASE_URL={default}` or `--base-url {default}`.",
+    ),
+    explain="A base URL needs `https://` and a host name; `api.cborg.lbl.gov` alone or "
+    "a typo in the scheme makes every client fail before it sends anything.",
+)
+BASE_URL_INSECURE = Code(
+    "BASE_URL_INSECURE",
+    Severity.FAIL,
+    "The base URL {url} uses plain http to {host}: the key would cross the network "
+    "unencrypted, so the doctor will not send it.",
+    fix=(
+        "Use https: {https_url}",
+        "Plain http is only safe to a proxy on this machine (127.0.0.1), such as cborg-client.",
+    ),
+    explain="Keys are sent only over HTTPS, or over plain HTTP to a loopback address.",
+)
+BASE_URL_PATH = Code(
+    "BASE_URL_PATH",
+    Severity.WARN,
+    "The base URL {url} has the path {path!r}; clients append /chat/completions "
+    "themselves, so requests go to {example}.",
+    fix=(
+        "Use the gateway's root (or /v1) as the base URL: {suggested}",
+    ),
+    explain="OpenAI-compatible clients add the endpoint (/chat/completions, /models) to the "
+    "base URL; a base URL that already ends in an endpoint gives 404s.",
+)
+BASE_URL_OPENAI = Code(
+    "BASE_URL_OPENAI",
+    Severity.WARN,
+    "{what}: the OpenAI SDK in this environment sends requests to api.openai.com, which "
+    "rejects a CBorg key with \"Incorrect API key provided\".",
+    fix=(
+        f"export OPENAI_BASE_URL={DEFAULT_BASE_URL}  (or pass base_url=\"{DEFAULT_BASE_URL}\" "
+        "to OpenAI(...) in your code)",
+        "Keep the key in CBORG_API_KEY and pass it as api_key=os.environ[\"CBORG_API_KEY\"].",
+    ),
+    explain="\"Invalid API Key\" from a script usually means the client did not override "
+    "the base URL and sent the CBorg key to OpenAI. The doctor never sends your key there; "
+    "it tests the CBorg gateway instead.",
+)
+BASE_URL_UNKNOWN_HOST = Code(
+    "BASE_URL_UNKNOWN_HOST",
+    Severity.WARN,
+    "{variable} points at {host}, which is not a CBorg host ({cborg_hosts}).",
+    fix=(
+        f"If you meant CBorg, set {{variable}}={DEFAULT_BASE_URL}.",
+        "If this is your own LiteLLM proxy, run the doctor with --base-url {url} to test it.",
+    ),
+    explain="The doctor sends the key only to CBorg hosts unless --base-url names another "
+    "gateway explicitly.",
+)
+
+ALL_CODES = (BASE_URL_INVALID, BASE_URL_INSECURE, BASE_URL_PATH, BASE_URL_OPENAI, BASE_URL_UNKNOWN_HOST)
+
+
+def target_problems(target: Target) -> list[Finding]:
+    """What is wrong with the URL the doctor is about to test."""
+    if not target.valid:
+        return [
+            BASE_URL_INVALID.finding(
+                url=target.base_url, source=target.source, default=DEFAULT_BASE_URL
+            )
+        ]
+    found: list[Finding] = []
+    if not target.key_may_be_sent:
+        https_url = "https://" + target.base_url.split("://", 1)[-1]
+        found.append(
+            BASE_URL_INSECURE.finding(url=target.base_url, host=target.host, https_url=https_url)
+        )
+    if target.path not in GOOD_PATHS:
+        found.append(
+            BASE_URL_PATH.finding(
+                url=target.base_url,
+                path=target.path,
+                example=target.base_url + "/chat/completions",
+                suggested=target.origin,
+            )
+        )
+    if target.source != "option" and not is_cborg_host(target.host) and not is_loopback(target.host):
+        variable = target.source.removeprefix("env:")
+        found.append(
+            BASE_URL_UNKNOWN_HOST.finding(
+                variable=variable,
+                host=target.host,
+                url=target.base_url,
+                cborg_hosts=", ".join(("api.cborg.lbl.gov", "api-local.cborg.lbl.gov")),
+            )
+        )
+    return found
+
+
+def sdk_destination(env: Mapping[str, str]) -> tuple[str, str]:
+    """Where openai-python would send requests: (url, why)."""
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        value = env.get(name)
+        if value:
+            return value, f"${name}"
+    return "https://api.openai.com/v1", "the SDK's default ($OPENAI_BASE_URL is not set)"
+
+
+def sdk_problems(ctx: RunContext) -> list[Finding]:
+    """Findings about the OpenAI-SDK variables, which the user's scripts follow."""
+    url, why = sdk_destination(ctx.env)
+    parsed = parse_target(url, why)
+    key = ctx.key
+    key_in_openai_var = bool(ctx.env.get("OPENAI_API_KEY"))
+    if parsed.valid and parsed.host in OPENAI_HOSTS:
+        if why.startswith("$"):
+            return [
+                BASE_URL_OPENAI.finding(
+                    what=f"{why} is {url}", severity=Severity.FAIL, data={"sdk_base_url": url}
+                )
+            ]
+        if key_in_openai_var or (key is not None and key.source == "env:OPENAI_API_KEY"):
+            return [
+                BASE_URL_OPENAI.finding(
+                    what="OPENAI_API_KEY is set but OPENAI_BASE_URL is not",
+                    data={"sdk_base_url": url},
+                )
+            ]
+        return []
+    if parsed.valid and not is_cborg_host(parsed.host) and not is_loopback(parsed.host):
+        variable = why.removeprefix("$")
+        return [
+            BASE_URL_UNKNOWN_HOST.finding(
+                variable=variable,
+                host=parsed.host,
+                url=url,
+                cborg_hosts="api.cborg.lbl.gov, api-local.cborg.lbl.gov",
+            )
+        ]
+    return []
+
+
+def run(ctx: RunContext) -> Outcome:
+    target = ctx.target
+    findings = target_problems(target)
+    if target.source != "env:OPENAI_BASE_URL":
+        findings += [
+            f for f in sdk_problems(ctx) if not any(f.code == g.code for g in findings)
+        ]
+    sdk_url, sdk_why = sdk_destination(ctx.env)
+    summary = f"{target.base_url} (from {target.source})"
+    data = {"base_url": target.base_url, "source": target.source, "sdk_base_url": sdk_url,
+            "sdk_base_url_from": sdk_why}
+    return Outcome(summary, findings, data)
+
+
+CHECK = Check(
+    id="config.base_url",
+    title="Base URL",
+    run=run,
+    codes=ALL_CODES,
+    order=20,
+    description="where the clients will send the key",
+)
