@@ -3,7 +3,10 @@
 Every output format reads this one object. `verdict` is the single most likely
 root cause: the first failing finding in run order (else the first warning),
 unless that check names an earlier finding as its explanation through
-``data["explained_by"] = {"check": ..., "code": ...}``.
+``data["explained_by"] = {"check": ..., "code": ...}``, or an earlier finding
+declares that it explains failures of that check through
+``Finding.data["explains"] = ["dns", "net.ipv4", ...]`` (WSL in NAT mode
+behind a VPN explains a DNS failure).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from . import __version__
 from .check import CheckResult
 from .exitcodes import ExitCode
-from .findings import Finding, Status
+from .findings import Finding, Severity, Status
 from .options import FailOn
 
 SCHEMA = "cborg-doctor/report/v1"
@@ -98,7 +101,7 @@ def find_verdict(checks: tuple[CheckResult, ...]) -> Verdict | None:
     if hit is None:
         return None
     check, finding = hit
-    cause = _explanation(checks, check.data.get("explained_by"))
+    cause = _explanation(checks, check.data.get("explained_by")) or _declared_cause(checks, check)
     if cause is not None:
         check, finding = cause
     return Verdict(check.id, finding.code, finding.message, finding.fix)
@@ -112,4 +115,15 @@ def _explanation(checks: tuple[CheckResult, ...], ref: object) -> tuple[CheckRes
             for finding in check.findings:
                 if finding.code == ref.get("code"):
                     return check, finding
+    return None
+
+
+def _declared_cause(checks: tuple[CheckResult, ...], failed: CheckResult) -> tuple[CheckResult, Finding] | None:
+    for check in checks:
+        if check.id == failed.id:
+            return None
+        for finding in check.findings:
+            explains = finding.data.get("explains") or ()
+            if failed.id in explains and finding.severity is not Severity.INFO:
+                return check, finding
     return None
