@@ -14,6 +14,7 @@ Default place (without --report/--no-report), a new file per run:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -93,8 +94,6 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise

@@ -29,7 +29,9 @@ def header(report_target: str, key_text: str) -> str:
 def render_check(check: CheckResult, console: Console, verbose: bool = False) -> None:
     """One check: a status line, then each finding with numbered fix steps."""
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     style = STYLES[check.status]
     line = Table.grid(padding=(0, 1), expand=True)
@@ -52,11 +54,16 @@ def render_check(check: CheckResult, console: Console, verbose: bool = False) ->
             continue
         sev = SEVERITY_STYLES[finding.severity]
         console.print(
-            f"    [{sev}]{finding.code}[/] {escape(finding.message)}", highlight=False
+            Padding(Text.from_markup(f"[{sev}]{finding.code}[/] {escape(finding.message)}"),
+                    (0, 0, 0, 4))
         )
         if finding.severity is not Severity.INFO or verbose:
+            steps = Table.grid(padding=(0, 1))
+            steps.add_column(justify="right", no_wrap=True)
+            steps.add_column(ratio=1)
             for n, step in enumerate(finding.fix, 1):
-                console.print(f"      {n}. {escape(step)}", highlight=False)
+                steps.add_row(f"{n}.", Text(step))
+            console.print(Padding(steps, (0, 0, 0, 6)))
     if verbose and check.status is Status.ERROR and check.data.get("traceback"):
         console.print(f"[dim]{escape(str(check.data['traceback']))}[/]", highlight=False)
 

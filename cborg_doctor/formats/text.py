@@ -20,10 +20,7 @@ def counts_line(report: Report) -> str:
 
 def verdict_line(report: Report) -> str:
     verdict = report.verdict
-    if report.interrupted:
-        prefix = "Interrupted. "
-    else:
-        prefix = ""
+    prefix = "Interrupted. " if report.interrupted else ""
     if verdict is None:
         return f"{prefix}No problems found ({counts_line(report)})."
     return f"{prefix}{verdict.code} ({verdict.check}): {verdict.message}"
