@@ -72,16 +72,24 @@ class RunContext:
 
 
 def snapshot_environment() -> dict[str, str]:
-    """A copy of the environment; values that are not valid text are dropped."""
+    """A copy of the environment as valid text.
+
+    Bytes that are not UTF-8 (a broken locale, a binary paste) arrive as lone
+    surrogates; they become U+FFFD so the checks can name them instead of
+    every later print failing.
+    """
     clean: dict[str, str] = {}
     for name, value in os.environ.items():
-        try:
-            value.encode("utf-8")
-            name.encode("utf-8")
-        except UnicodeEncodeError:  # surrogate-escaped bytes from a broken locale
-            continue
-        clean[name] = value
+        clean[_as_text(name)] = _as_text(value)
     return clean
+
+
+def _as_text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
 
 
 def home_directory(env: Mapping[str, str]) -> Path | None:
