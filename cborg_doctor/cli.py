@@ -290,3 +290,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug of ours: one scrubbed line, never a traceback
+        sys.stderr.write(_scrub_env_keys(f"{PROG}: internal error: {type(exc).__name__}: {exc}") + "\n")
+        return ExitCode.PROBLEMS
+
+
+def _scrub_env_keys(text: str) -> str:
+    """Scrub without a run context: every key the environment could hold."""
+    import os
+
+    from .secrets import KEY_VARIABLES, ApiKey, Scrubber
+
+    for name in KEY_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            text = Scrubber(ApiKey(value, name))(text)
+    return Scrubber(None)(text)
