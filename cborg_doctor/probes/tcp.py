@@ -1,11 +1,18 @@
-"""TCP connect probes: one address, one port, bounded by a timeout."""
+"""TCP connect probes: one address, one port, bounded by a timeout; or many at once.
+
+`connect_all` probes every address concurrently, so eight black-holed addresses
+cost one timeout, not eight.
+"""
 
 from __future__ import annotations
 
-import errno
 import socket
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .errors import classify_os_error
 
 
 @dataclass(frozen=True)
@@ -16,30 +23,65 @@ class ConnectResult:
     port: int
     ok: bool
     ms: float
-    error: str | None = None  # "refused" | "timeout" | "no_route" | "failed"
+    error: str | None = None  # "refused" | "timeout" | "no_route" | "reset" | "failed"
     detail: str = ""
 
+    @property
+    def family(self) -> int:
+        return 6 if ":" in self.address else 4
 
-_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+
+def open_socket(address: str, port: int, timeout: float) -> socket.socket:
+    """A connected socket to `address` (an IP literal); raises OSError."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def connect(address: str, port: int, timeout: float) -> ConnectResult:
     """Open and close one TCP connection to `address` (an IP literal)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     start = time.monotonic()
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect((address, port))
-    except (socket.timeout, TimeoutError):
-        return _result(address, port, start, "timeout", f"no answer within {timeout:g} s")
-    except ConnectionRefusedError:
-        return _result(address, port, start, "refused", "connection refused")
+        open_socket(address, port, timeout).close()
     except OSError as exc:
-        kind = "no_route" if exc.errno in _NO_ROUTE else "failed"
-        return _result(address, port, start, kind, exc.strerror or str(exc))
-    return ConnectResult(address, port, True, (time.monotonic() - start) * 1000)
+        kind = classify_os_error(exc)
+        if kind == "timeout":
+            detail = f"no answer within {timeout:g} s"
+        elif kind == "refused":
+            detail = "connection refused"
+        else:
+            detail = exc.strerror or str(exc) or type(exc).__name__
+        return ConnectResult(address, port, False, _ms(start), kind, detail)
+    return ConnectResult(address, port, True, _ms(start))
 
 
-def _result(address: str, port: int, start: float, error: str, detail: str) -> ConnectResult:
-    return ConnectResult(address, port, False, (time.monotonic() - start) * 1000, error, detail)
+def connect_all(addresses: Sequence[str], port: int, timeout: float) -> list[ConnectResult]:
+    """Connect to every address at once; results in the order of `addresses`."""
+    results: dict[int, ConnectResult] = {}
+
+    def one(index: int, address: str) -> None:
+        results[index] = connect(address, port, timeout)
+
+    threads = [
+        threading.Thread(target=one, args=(i, a), daemon=True, name=f"tcp:{a}")
+        for i, a in enumerate(addresses)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 1.0)
+    late = "the probe did not finish in time"
+    return [
+        results.get(i, ConnectResult(a, port, False, timeout * 1000, "timeout", late))
+        for i, a in enumerate(addresses)
+    ]
+
+
+def _ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000

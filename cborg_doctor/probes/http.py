@@ -1,0 +1,387 @@
+"""One HTTP request to the gateway, pinned to one address, bounded in time and size.
+
+Every HTTP request of every check goes through `request()`: the key goes only to
+the gateway's own origin over HTTPS (or plain HTTP to loopback), redirects are
+returned rather than followed, the body read is capped, and the whole request is
+bounded (connect within ``timeout``, everything within ``2 × timeout``: a watchdog
+shuts the socket down when a server stalls or trickles). Network trouble is a
+result (`HttpResult.error`), never an exception.
+
+Pinning: the URL is built on the IP address, the ``Host`` header and the TLS SNI
+(httpx's ``sni_hostname`` extension) carry the gateway's name, so certificate
+checks still use the name, and the transport is bound to the address's family
+(``local_address``). With a proxy (see `proxy.decide`), the request goes through
+it by name, as the user's clients send it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json as jsonlib
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from . import errors, proxy, resolve, trust
+
+if TYPE_CHECKING:
+    from cborg_doctor.context import RunContext
+
+REACHABLE_FACT = "net.reachable"  # {"ipv4": [...], "ipv6": [...]} from the net checks
+FAMILY_NAMES = {4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """What one request gave: a response (possibly cut short) or an error kind."""
+
+    url: str
+    status: int | None  # None when no response arrived
+    headers: Mapping[str, str]  # lower-case names; duplicates joined with ", "
+    body: bytes  # at most max_body bytes
+    truncated: bool  # body longer than max_body, or the read hit the time bound
+    error: str | None  # timeout, refused, tls, no_route, dns, protocol, too_slow, proxy, ...
+    detail: str  # one line for humans ("" if no error)
+    address: str | None  # the peer IP actually used (None through a proxy)
+    timings: Mapping[str, float]  # ms: dns, connect, tls, ttfb, first_byte, total
+    cause: str | None = None  # the finer kind behind `error` (e.g. "untrusted", "hostname")
+    key_sent: bool = False
+    via_proxy: str | None = None  # the proxy URL (password removed) when one was used
+    http_version: str = ""
+
+    def json(self) -> Any | None:
+        """The body parsed as JSON, or None if it is not valid JSON (never raises)."""
+        try:
+            return jsonlib.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+def family_of(address: str) -> int:
+    return 6 if ":" in address else 4
+
+
+def _family_number(family: int | None) -> int | None:
+    if family in (socket.AF_INET6, 6):
+        return 6
+    if family in (socket.AF_INET, 4):
+        return 4
+    return None
+
+
+def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], float, str]:
+    """Addresses to try, best first: (addresses, ms spent resolving, why-empty detail).
+
+    Addresses the net checks reached come first; a family they found unreachable is
+    tried last, so one black-holed family does not cost every request a timeout.
+    """
+    start = time.monotonic()
+    fact = ctx.fact(resolve.FACT)
+    spent = 0.0
+    detail = ""
+    if not isinstance(fact, dict):
+        found = resolve.lookup(ctx)
+        fact = found.to_fact()
+        spent = (time.monotonic() - start) * 1000
+        detail = found.detail or (found.error or "")
+    order = [a for a in fact.get("order", []) if family is None or family_of(a) == family]
+    reachable = ctx.fact(REACHABLE_FACT) or {}
+    if reachable:
+        good = [a for a in order if a in reachable.get(FAMILY_NAMES[family_of(a)], ())]
+        rest = [a for a in order if a not in good]
+        tested_bad = [a for a in rest if FAMILY_NAMES[family_of(a)] in reachable]
+        untested = [a for a in rest if a not in tested_bad]
+        order = good + untested + tested_bad
+    return order, spent, detail
+
+
+def _request_headers(
+    ctx: RunContext, send_key: bool, extra: Mapping[str, str] | None, has_json: bool
+) -> tuple[dict[str, str], bool]:
+    from cborg_doctor import __version__
+
+    headers = {
+        "User-Agent": f"cborg-doctor/{__version__}",
+        "Accept": "*/*",
+        "Accept-Encoding": "identity",  # the size cap counts what arrives
+    }
+    if has_json:
+        headers["Content-Type"] = "application/json"
+    for name, value in (extra or {}).items():
+        if name.lower() not in ("host", "authorization"):
+            headers[name] = value
+    key = ctx.key
+    sent = bool(send_key and key is not None and ctx.target.key_may_be_sent)
+    if sent and key is not None:
+        headers["Authorization"] = f"Bearer {key.reveal()}"
+    return headers, sent
+
+
+def _pinned_url(url: str, address: str) -> str:
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=host + port))
+
+
+def _failure(url: str, kind: str, detail: str, **extra: Any) -> HttpResult:
+    return HttpResult(url, None, {}, b"", False, kind, detail, extra.pop("address", None),
+                      extra.pop("timings", {}), **extra)
+
+
+def request(
+    ctx: RunContext,
+    method: str,
+    path: str,
+    *,
+    send_key: bool = False,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    stream: bool = False,
+    family: int | None = None,
+    address: str | None = None,
+    max_body: int = 1 << 20,
+    timeout: float | None = None,
+) -> HttpResult:
+    """Send one request to ``ctx.target.url(path)``; never raises for network trouble.
+
+    `family` (4/6 or socket.AF_INET/AF_INET6) restricts the addresses tried, `address`
+    pins one. `stream` also records ``timings["first_byte"]``. The key is sent only
+    with `send_key` and only where `Target.key_may_be_sent` allows.
+    """
+    timeout = ctx.timeout if timeout is None else timeout
+    url = ctx.target.url(path)
+    if not ctx.target.valid:
+        return _failure(url, "invalid", "the base URL is not a usable http(s) URL")
+    body = None if json_body is None else jsonlib.dumps(json_body).encode("utf-8")
+    sent_headers, key_sent = _request_headers(ctx, send_key, headers, body is not None)
+    sent_headers["Host"] = urlsplit(url).netloc
+    route = proxy.decision(ctx)
+    call = _Call(ctx, method, url, sent_headers, body, key_sent, max_body, timeout, stream)
+    if route.url and address is None:
+        return call.send(None, _family_number(family), route.url)
+    if address is not None:
+        return call.send(address, family_of(address), None)
+    order, dns_ms, why = candidates(ctx, _family_number(family))
+    if not order:
+        wanted = f"no IPv{_family_number(family)} address" if family else "no address"
+        return _failure(url, "dns", f"{wanted} for {ctx.target.host}" + (f": {why}" if why else ""),
+                        timings={"dns": dns_ms} if dns_ms else {})
+    connect_until = time.monotonic() + timeout
+    result: HttpResult | None = None
+    for candidate in order:
+        result = call.send(candidate, family_of(candidate), None, dns_ms=dns_ms)
+        fast_failure = result.error in ("refused", "no_route") and result.status is None
+        if not fast_failure or time.monotonic() >= connect_until:
+            break
+    assert result is not None
+    return result
+
+
+@dataclass
+class _Marks:
+    """Trace events of one request, and the sockets a watchdog may shut down."""
+
+    events: list[tuple[str, float]] = field(default_factory=list)
+    sockets: list[socket.socket] = field(default_factory=list)
+    fired: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.events.append((name, now))
+        if name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                with self.lock:
+                    self.sockets.append(sock)
+                if self.fired.is_set():
+                    self._shutdown(sock)
+
+    def stop(self) -> None:
+        """The time bound passed: wake up any blocked read by shutting the socket down."""
+        self.fired.set()
+        with self.lock:
+            sockets = list(self.sockets)
+        for sock in sockets:
+            self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # for an SSLSocket too: this is the raw fd
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def first(self, suffix: str) -> float | None:
+        return next((t for n, t in self.events if n.endswith(suffix)), None)
+
+    def last(self, suffix: str) -> float | None:
+        return next((t for n, t in reversed(self.events) if n.endswith(suffix)), None)
+
+    def phase(self) -> str:
+        """Where the request was when it stopped: connect, tls or read."""
+        names = [n for n, _ in self.events]
+        if any(n.endswith("start_tls.started") for n in names) and not any(
+            n.endswith("start_tls.complete") for n in names
+        ):
+            return "tls"
+        if not any(n.endswith("connect_tcp.complete") for n in names):
+            return "connect"
+        return "read"
+
+    def timings(self, start: float, end: float, dns_ms: float, first_byte: float | None
+                ) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if dns_ms:
+            out["dns"] = round(dns_ms, 2)
+        for key, name in (("connect", "connect_tcp"), ("tls", "start_tls")):
+            began, done = self.first(f"{name}.started"), self.last(f"{name}.complete")
+            if began is not None and done is not None:
+                out[key] = round((done - began) * 1000, 2)
+        sent = self.last("send_request_headers.started")
+        headers = self.last("receive_response_headers.complete")
+        if sent is not None and headers is not None:
+            out["ttfb"] = round((headers - sent) * 1000, 2)
+        if first_byte is not None:
+            out["first_byte"] = round((first_byte - (sent or start)) * 1000, 2)
+        out["total"] = round((end - start) * 1000 + dns_ms, 2)
+        return out
+
+
+@dataclass
+class _Call:
+    """One logical request; `send` makes one attempt on one address or proxy."""
+
+    ctx: RunContext
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    key_sent: bool
+    max_body: int
+    timeout: float
+    stream: bool
+
+    def send(self, address: str | None, family: int | None, proxy_url: str | None,
+             dns_ms: float = 0.0) -> HttpResult:
+        import httpx
+
+        marks = _Marks()
+        start = time.monotonic()
+        deadline = start + 2 * self.timeout
+        watchdog = threading.Timer(max(deadline - start, 0.0), marks.stop)
+        watchdog.daemon = True
+        target = self.ctx.target
+        url = _pinned_url(self.url, address) if address else self.url
+        extensions: dict[str, Any] = {"trace": marks.trace}
+        if address and target.scheme == "https":
+            from cborg_doctor.target import is_ip_literal
+
+            if not is_ip_literal(target.host):
+                extensions["sni_hostname"] = target.host
+        local = {4: "0.0.0.0", 6: "::"}.get(family) if family and not proxy_url else None
+        shown_proxy = proxy.redact(proxy_url) if proxy_url else None
+        status: int | None = None
+        response_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+        size = 0
+        truncated = False
+        first_byte: float | None = None
+        error: str | None = None
+        cause: str | None = None
+        detail = ""
+        version = ""
+        watchdog.start()
+        try:
+            verify: Any = trust.user_context(self.ctx) if target.scheme == "https" else False
+            transport = httpx.HTTPTransport(
+                verify=verify, local_address=local, retries=0, proxy=proxy_url
+            )
+            timeouts = httpx.Timeout(self.timeout)
+            with httpx.Client(transport=transport, timeout=timeouts, follow_redirects=False,
+                              trust_env=False) as client:
+                req = client.build_request(self.method, url, headers=self.headers,
+                                           content=self.body, extensions=extensions)
+                response = client.send(req, stream=True)
+                try:
+                    status = response.status_code
+                    version = response.http_version
+                    response_headers = _joined(response.headers.multi_items())
+                    for chunk in response.iter_bytes():
+                        if first_byte is None and chunk:
+                            first_byte = time.monotonic()
+                        room = self.max_body - size
+                        chunks.append(chunk[:room])
+                        size += min(len(chunk), room)
+                        if len(chunk) > room:
+                            truncated = True
+                            break
+                        if time.monotonic() >= deadline:
+                            truncated, error = True, "too_slow"
+                            detail = f"the body was still arriving after {2 * self.timeout:g} s"
+                            break
+                finally:
+                    response.close()
+        except Exception as exc:  # every network failure becomes a result
+            error, cause, detail, status = self._classify(exc, marks, status)
+        finally:
+            watchdog.cancel()
+        end = time.monotonic()
+        if error == "too_slow":
+            truncated = True
+        return HttpResult(
+            url=self.url, status=status, headers=response_headers, body=b"".join(chunks),
+            truncated=truncated, error=error, detail=detail, address=address,
+            timings=marks.timings(start, end, dns_ms, first_byte if self.stream else None),
+            cause=cause, key_sent=self.key_sent,
+            via_proxy=shown_proxy, http_version=version,
+        )
+
+    def _classify(self, exc: BaseException, marks: _Marks, status: int | None
+                  ) -> tuple[str, str | None, str, int | None]:
+        phase = marks.phase()
+        kind = errors.classify(exc, phase=phase)
+        detail = self.ctx.scrub(errors.describe(exc))
+        if marks.fired.is_set():
+            if status is not None:
+                return "too_slow", "too_slow", (
+                    f"the body was still arriving after {2 * self.timeout:g} s"), status
+            return "timeout", "timeout", (
+                f"no response within {2 * self.timeout:g} s ({phase} phase)"), None
+        if kind == "proxy":
+            text = str(exc)
+            code = text.split(" ", 1)[0]
+            proxy_status = int(code) if code.isdigit() else None
+            return "proxy", "proxy", f"the proxy answered CONNECT with {text}"[:200], proxy_status
+        if kind in errors.TLS_CODE and kind not in ("timeout",):
+            if kind == "tls_timeout":
+                return "timeout", kind, f"the TLS handshake did not finish in {self.timeout:g} s", None
+            return "tls", kind, errors.describe(exc), None
+        if kind == "timeout":
+            what = {"connect": "TCP connect", "tls": "TLS handshake", "read": "response"}[phase]
+            return "timeout", phase, f"{what} timed out after {self.timeout:g} s", status
+        if kind == "tls":
+            return "tls", "tls", detail, None
+        if kind in ("nxdomain", "no_answer", "dns"):
+            return "dns", kind, detail, None
+        return kind, kind, detail, status
+
+
+def _joined(items: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out

@@ -1,0 +1,103 @@
+"""Which CAs are trusted: the user's clients' trust, certifi, and the OS store.
+
+The OpenAI SDK's httpx trusts certifi unless ``SSL_CERT_FILE`` (else ``SSL_CERT_DIR``)
+names other CAs; the doctor verifies with exactly that. The OS store is what
+browsers and curl on this machine trust: truststore on macOS/Windows, and on
+Linux the distribution's bundle that OpenSSL was built to use (not the
+SSL_CERT_FILE override, so a corporate CA installed system-wide shows up).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cborg_doctor.context import RunContext
+
+FACT = "probes.trust"
+OS_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/etc/pki/tls/cert.pem",
+    "/etc/ssl/ca-bundle.pem",
+)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Where the user's clients get their CAs: "certifi", "SSL_CERT_FILE=..." ..."""
+
+    source: str
+    cafile: str | None
+    capath: str | None
+
+
+def user_trust(env: Mapping[str, str]) -> Trust:
+    if env.get("SSL_CERT_FILE"):
+        return Trust(f"SSL_CERT_FILE={env['SSL_CERT_FILE']}", env["SSL_CERT_FILE"], None)
+    if env.get("SSL_CERT_DIR"):
+        return Trust(f"SSL_CERT_DIR={env['SSL_CERT_DIR']}", None, env["SSL_CERT_DIR"])
+    import certifi
+
+    return Trust("certifi", certifi.where(), None)
+
+
+def make_context(trust: Trust) -> ssl.SSLContext:
+    """A verifying client context; raises OSError/SSLError for an unusable bundle."""
+    context = ssl.create_default_context(cafile=trust.cafile, capath=trust.capath)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def user_context(ctx: RunContext) -> ssl.SSLContext:
+    """The user's clients' trust, built once per run (loading a bundle costs ~20 ms)."""
+    cached = ctx.fact(FACT)
+    if isinstance(cached, ssl.SSLContext):
+        return cached
+    trust = user_trust(ctx.env)
+    try:
+        context = make_context(trust)
+    except (OSError, ssl.SSLError):  # config.proxy reports CA_BUNDLE_MISSING
+        context = make_context(user_trust({}))
+    ctx.share(FACT, context)
+    return context
+
+
+def certifi_context() -> ssl.SSLContext:
+    return make_context(user_trust({}))
+
+
+def os_context() -> ssl.SSLContext | None:
+    """The OS trust store, or None when there is none to use."""
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        try:
+            import truststore
+
+            return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        except Exception:  # truststore missing or the OS API failed
+            return None
+    paths = ssl.get_default_verify_paths()
+    candidates = [paths.openssl_cafile, *OS_BUNDLES]
+    for cafile in candidates:
+        if cafile and os.path.isfile(cafile):
+            try:
+                return ssl.create_default_context(cafile=cafile)
+            except (OSError, ssl.SSLError):
+                continue
+    return None
+
+
+def unverified_context() -> ssl.SSLContext:
+    """For reading the peer certificate when verification fails."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
+    return context
