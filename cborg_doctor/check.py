@@ -42,6 +42,9 @@ class Outcome:
     summary: str
     findings: Iterable[Finding] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
+    # Set when there was nothing to test (e.g. no IPv6 address to connect to): the
+    # check is reported as `skip` with this reason, and checks needing it wait on others.
+    skipped_because: str | None = None
 
 
 @dataclass(frozen=True)

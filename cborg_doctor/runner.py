@@ -82,6 +82,9 @@ def outcome_to_result(check: Check, outcome: object, duration_ms: int) -> CheckR
     if not all(isinstance(f, Finding) for f in findings):
         raise TypeError("check returned findings that are not Finding objects")
     status = Status.worst([f.status for f in findings])
+    skipped = outcome.skipped_because
+    if skipped and status is Status.PASS:
+        status = Status.SKIP
     return CheckResult(
         id=check.id,
         title=check.title,
@@ -89,6 +92,7 @@ def outcome_to_result(check: Check, outcome: object, duration_ms: int) -> CheckR
         duration_ms=duration_ms,
         summary=str(outcome.summary),
         findings=findings,
+        skipped_because=str(skipped) if status is Status.SKIP else None,
         data=dict(outcome.data),
     )
 
