@@ -1,0 +1,232 @@
+"""`live` (only with ``--live``): one real streamed completion, then one tiny plain one.
+
+The streamed call measures time to first token and to the end; the plain call
+reads ``x-litellm-response-cost`` (LiteLLM does not put it on streamed answers).
+Before the calls the cost endpoint is asked for an estimate, where the gateway
+has one (``/cost/calculate`` per the CBorg FAQ, ``/spend/calculate`` in stock
+LiteLLM, ``/cost/estimate`` in newer versions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+
+from .gateway_auth import error_finding
+from .gateway_classify import (
+    ErrorKind,
+    GatewayError,
+    ModelEntry,
+    as_number,
+    parse_cost,
+    parse_stream,
+    retry_after_seconds,
+)
+from .gateway_common import (
+    BUDGET_EXCEEDED,
+    CATALOGUE_FACT,
+    IP_NOT_ALLOWED,
+    Deadline,
+    Reply,
+    budget_exceeded,
+    call,
+    is_auth_kind,
+    money,
+)
+from .gateway_models import lookup
+
+PROMPT = [{"role": "user", "content": "Reply with the single word: OK"}]
+STREAM_TOKENS = 5
+COST_PATHS = ("/cost/calculate", "/spend/calculate", "/cost/estimate")
+PREFERRED_FREE = ("lbl/llama", "lbl/cborg-chat")
+
+LIVE_OK = Code(
+    "LIVE_OK",
+    Severity.INFO,
+    "{model} answered: first token after {ttft}, complete after {total}; {cost}.",
+    explain="One streamed chat completion of a few tokens worked end to end.",
+)
+LIVE_TIMEOUT = Code(
+    "LIVE_TIMEOUT",
+    Severity.FAIL,
+    "{model} did not answer within {seconds:g} s ({detail}). With its defaults the OpenAI "
+    "Python client would have waited up to 600 s and then retried twice.",
+    fix=(
+        "Set a timeout in your client, e.g. OpenAI(base_url=..., timeout=60, max_retries=2), "
+        "so a stalled request fails fast instead of hanging for ten minutes or more.",
+        "Use stream=True for long answers: tokens arrive as they are generated, and a slow "
+        "model is not mistaken for a dead one.",
+        "Try again later or another model (the upstream model may be overloaded); run the "
+        "doctor with a larger --timeout to measure how long it really takes.",
+    ),
+    explain="The gateway accepted the connection but the model produced nothing within the "
+    "doctor's --timeout.",
+)
+LIVE_RATE_LIMITED = Code(
+    "LIVE_RATE_LIMITED",
+    Severity.WARN,
+    "{model} is rate limited for this key ({said}){retry}.",
+    fix=(
+        "Send fewer requests at a time: CBorg allows 5 parallel requests per key on the "
+        "free models.",
+        "Retry with exponential backoff, honouring the retry-after header (the OpenAI "
+        "client does this with max_retries).",
+    ),
+    explain="HTTP 429 from the gateway: too many requests or tokens per minute, or too many "
+    "parallel requests for this key.",
+)
+LIVE_FAILED = Code(
+    "LIVE_FAILED",
+    Severity.FAIL,
+    "A chat completion with {model} failed: {said}.",
+    fix=(
+        "The gateway's own words are above; if they point at the upstream model, try another "
+        "model or try again later.",
+        "If it persists, email scienceit@lbl.gov with this report.",
+    ),
+    explain="The request reached the gateway, which answered with an error that is not about "
+    "the key, the budget or the rate limit.",
+)
+COST_HEADER_MISSING = Code(
+    "COST_HEADER_MISSING",
+    Severity.WARN,
+    "The answer from {model} carried no x-litellm-response-cost header.",
+    fix=(
+        "Cost tracking in your own code cannot rely on this header here; read spend from "
+        "GET /key/info instead.",
+    ),
+    explain="LiteLLM sets x-litellm-response-cost on non-streamed answers when the cost is "
+    "above zero; streamed answers never carry it.",
+)
+CODES = (LIVE_OK, LIVE_TIMEOUT, LIVE_RATE_LIMITED, LIVE_FAILED, COST_HEADER_MISSING)
+
+
+def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, ModelEntry | None]:
+    """--model if given, else a free chat model (lbl/llama first)."""
+    if ctx.options.model:
+        return ctx.options.model, lookup(ctx.options.model, catalogue)
+    for name in PREFERRED_FREE:
+        entry = lookup(name, catalogue)
+        if entry is not None and entry.free is not False:
+            return entry.name, entry
+    for entry in catalogue:
+        if entry.free is True and entry.mode in (None, "chat"):
+            return entry.name, entry
+    for entry in catalogue:
+        if entry.mode in (None, "chat"):
+            return entry.name, entry
+    return PREFERRED_FREE[0], None
+
+
+def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | None, str | None]:
+    """(cost, path) from the first cost endpoint that answers."""
+    for path in COST_PATHS:
+        reply = call(ctx, deadline, "POST", path, json_body={"model": model, "messages": PROMPT},
+                     share=0.15)
+        if reply is None:
+            break
+        if reply.ok:
+            cost = parse_cost(reply.body)
+            if cost is not None:
+                return cost, path
+    return None, None
+
+
+def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply) -> Finding:
+    """The finding for a failed completion: the root cause's own code where there is one."""
+    if error.kind is ErrorKind.BUDGET_EXCEEDED:
+        return budget_exceeded(ctx, error, f"a completion with {model}")
+    if error.kind is ErrorKind.RATE_LIMITED:
+        wait = retry_after_seconds(reply.result.headers)
+        retry = f"; retry after {wait:g} s" if wait is not None else ""
+        return LIVE_RATE_LIMITED.finding(model=model, said=error.said, retry=retry,
+                                         data={"retry_after": wait})
+    if is_auth_kind(error.kind) or error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
+        found = error_finding(ctx, error)
+        if found is not None:
+            return found
+    return LIVE_FAILED.finding(model=model, said=error.said,
+                               data={"status": error.status, "type": error.type})
+
+
+def _ms(value: Any) -> str:
+    number = as_number(value)
+    return f"{number:.0f} ms" if number is not None else "unknown"
+
+
+def run(ctx: RunContext) -> Outcome:
+    deadline = Deadline(ctx)
+    catalogue = ctx.fact(CATALOGUE_FACT) or []
+    model, entry = choose_model(ctx, catalogue)
+    findings: list[Finding] = []
+    data: dict[str, Any] = {"model": model}
+    cost_estimate, cost_path = (None, None)
+    if entry is None or entry.free is not True:
+        cost_estimate, cost_path = estimate(ctx, deadline, model)
+        data["estimate"] = {"cost": cost_estimate, "endpoint": cost_path}
+    body = {"model": model, "messages": PROMPT, "max_tokens": STREAM_TOKENS, "stream": True}
+    streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True,
+                    share=0.7)
+    if streamed is None:
+        return Outcome("no time left for the call", [LIVE_TIMEOUT.finding(
+            model=model, seconds=ctx.timeout, detail="the check's time bound was used up")], data)
+    result = streamed.result
+    if result.error in ("timeout", "too_slow") or (result.status is None and not result.body):
+        if result.error in ("timeout", "too_slow"):
+            return Outcome("timed out", [LIVE_TIMEOUT.finding(
+                model=model, seconds=ctx.timeout, detail=result.detail or result.error)], data)
+        return Outcome("no answer", [LIVE_FAILED.finding(model=model, said=streamed.said())],
+                       data)
+    if streamed.error is not None:
+        return Outcome(f"failed: {streamed.error.said}",
+                       [failure(ctx, model, streamed.error, streamed)], data)
+    chunks, in_stream = parse_stream(result.body)
+    if in_stream is not None:
+        return Outcome(f"failed: {in_stream.said}", [failure(ctx, model, in_stream, streamed)],
+                       data)
+    if chunks == 0:
+        text = result.text[:200]
+        return Outcome("no tokens", [LIVE_FAILED.finding(
+            model=model, said=f"HTTP {result.status} without any streamed tokens: {text!r}")],
+            data)
+    timings = result.timings
+    data["timings_ms"] = {"first_token": timings.get("first_byte"), "total": timings.get("total")}
+    data["model_id"] = result.headers.get("x-litellm-model-id")
+    cost_text, cost = _plain_call(ctx, deadline, model, entry, findings)
+    data["cost"] = cost
+    if cost_estimate is not None:
+        cost_text += f"; {cost_path} estimated {money(cost_estimate)} for the prompt"
+    findings.insert(0, LIVE_OK.finding(
+        model=model, ttft=_ms(timings.get("first_byte")), total=_ms(timings.get("total")),
+        cost=cost_text))
+    return Outcome(f"{model}: first token {_ms(timings.get('first_byte'))}", findings, data)
+
+
+def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEntry | None,
+                findings: list[Finding]) -> tuple[str, float | None]:
+    """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
+    body = {"model": model, "messages": PROMPT, "max_tokens": 1}
+    reply = call(ctx, deadline, "POST", "/chat/completions", json_body=body)
+    if reply is None or not reply.ok:
+        why = reply.said() if reply is not None else "no time left"
+        return f"the cost of a plain call is unknown ({why})", None
+    cost = as_number(reply.result.headers.get("x-litellm-response-cost"))
+    if cost is not None:
+        return f"a 1-token call cost {money(cost)} (x-litellm-response-cost)", cost
+    if entry is not None and entry.free is True:
+        return "free model: no cost header (LiteLLM omits it when the cost is zero)", 0.0
+    findings.append(COST_HEADER_MISSING.finding(model=model))
+    return "no cost header", None
+
+
+CHECK = Check(
+    id="live",
+    title="Live completion",
+    run=run,
+    needs=("models",),
+    codes=(*CODES, BUDGET_EXCEEDED, IP_NOT_ALLOWED),
+    order=160,
+    opt_in="live",
+    description="one streamed completion: time to first token, cost header (--live)",
+)

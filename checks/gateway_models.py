@@ -1,0 +1,248 @@
+"""`models`: the catalogue this key sees, `--model` in it, and the models tools are set to.
+
+``GET /model/info`` gives prices, context sizes, capabilities and the dated
+model behind each alias; ``GET /v1/models`` (names only) is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.registry import closest
+
+from .gateway_classify import ModelEntry, alias_target, parse_model_info, parse_model_list
+from .gateway_common import (
+    CATALOGUE_FACT,
+    Deadline,
+    Reply,
+    call,
+    money,
+)
+
+SYSTEM_PROMPT_MODELS = {"lbl/cborg-chat": "lbl/llama", "lbl/cborg-coder": "lbl/qwen-coder"}
+# Prefixes a client may put before a gateway model name (aider, LiteLLM SDK).
+CLIENT_PREFIXES = ("openai/", "litellm_proxy/")
+
+MODELS_UNAVAILABLE = Code(
+    "MODELS_UNAVAILABLE",
+    Severity.FAIL,
+    "The model catalogue could not be read (GET /model/info: {info}; GET /v1/models: {models}).",
+    fix=(
+        "If this persists, email scienceit@lbl.gov with this report: tools that list models "
+        "first (editors, agents) fail the same way.",
+    ),
+    explain="Both catalogue routes failed although the key was accepted.",
+)
+MODEL_NOT_FOUND = Code(
+    "MODEL_NOT_FOUND",
+    Severity.FAIL,
+    "The gateway has no model named {model!r} for this key{nearest}.",
+    fix=(
+        "Use one of the names the gateway lists, exactly (case and prefix matter): {suggest}",
+        "List them yourself: curl -H \"Authorization: Bearer $CBORG_API_KEY\" "
+        "{base_url}/v1/models",
+    ),
+    explain="The model name a client sends must match a `model_name` in the gateway's "
+    "catalogue; LiteLLM answers 400 'Invalid model name passed in model=...' otherwise.",
+)
+MODEL_ALIAS = Code(
+    "MODEL_ALIAS",
+    Severity.INFO,
+    "{model} is an alias: it currently points to {target}.",
+    fix=(
+        "To avoid silent upgrades (different answers, prices or limits), use the dated "
+        "model name if the gateway offers it, or record which model answered "
+        "(the x-litellm-model-id response header).",
+    ),
+    explain="CBorg names like anthropic/claude-sonnet follow the newest version of a model; "
+    "the gateway moves the alias when a new version arrives.",
+)
+MODEL_SYSTEM_PROMPT = Code(
+    "MODEL_SYSTEM_PROMPT",
+    Severity.INFO,
+    "{model} adds CBorg's own system prompt to every request.",
+    fix=("For full control of the prompt use {plain} instead.",),
+    explain="lbl/cborg-chat and lbl/cborg-coder wrap a model with a default system prompt; "
+    "lbl/llama and lbl/qwen-coder are the same kind of model without it.",
+)
+MODEL_DETAILS = Code(
+    "MODEL_DETAILS",
+    Severity.INFO,
+    "{model}: {details}.",
+    explain="What /model/info says about the model given with --model.",
+)
+CLIENT_MODEL_UNKNOWN = Code(
+    "CLIENT_MODEL_UNKNOWN",
+    Severity.WARN,
+    "{tool} is set to the model {model!r} ({file}), which the gateway does not have{nearest}.",
+    fix=("Change the model in {file} to {suggest}.",),
+    explain="A tool found by config.clients names a model that is not in the gateway's "
+    "catalogue, so its requests fail with 'Invalid model name'.",
+)
+CODES = (MODELS_UNAVAILABLE, MODEL_NOT_FOUND, MODEL_ALIAS, MODEL_SYSTEM_PROMPT, MODEL_DETAILS,
+         CLIENT_MODEL_UNKNOWN)
+
+
+def lookup(name: str, catalogue: Iterable[ModelEntry]) -> ModelEntry | None:
+    """The entry a client's model name reaches: exact, or after a client-side prefix."""
+    by_name = {m.name: m for m in catalogue}
+    if name in by_name:
+        return by_name[name]
+    for prefix in CLIENT_PREFIXES:
+        if name.startswith(prefix) and name[len(prefix):] in by_name:
+            return by_name[name[len(prefix):]]
+    return None
+
+
+def nearest(name: str, names: list[str]) -> list[str]:
+    """Close names: same name under another provider prefix, then difflib's best."""
+    tail = name.rsplit("/", 1)[-1].lower()
+    same_tail = [n for n in names if n.rsplit("/", 1)[-1].lower() == tail]
+    found = same_tail + [n for n in closest(name, names, n=3) if n not in same_tail]
+    if not found:
+        found = [n for n in names if tail and tail in n.lower()]
+    return found[:3]
+
+
+def describe(entry: ModelEntry) -> str:
+    """Capabilities and price in one line."""
+    parts: list[str] = []
+    if entry.underlying:
+        parts.append(f"serves {entry.underlying}")
+    if entry.max_input_tokens:
+        parts.append(f"context {entry.max_input_tokens:,} tokens")
+    for flag, label in ((entry.supports_vision, "vision"),
+                        (entry.supports_prompt_caching, "prompt caching"),
+                        (entry.supports_function_calling, "function calling")):
+        if flag is not None:
+            parts.append(f"{label} {'yes' if flag else 'no'}")
+    price = entry.price_per_million()
+    if entry.free:
+        parts.append("free")
+    elif price is not None:
+        parts.append(f"{money(price[0])} in / {money(price[1])} out per 1M tokens")
+    return ", ".join(parts) or "no details published"
+
+
+def model_findings(ctx: RunContext, name: str, catalogue: list[ModelEntry],
+                   detailed: bool) -> list[Finding]:
+    entry = lookup(name, catalogue)
+    names = [m.name for m in catalogue]
+    if entry is None:
+        near = nearest(name, names)
+        return [MODEL_NOT_FOUND.finding(
+            model=name, nearest=f"; closest: {', '.join(near)}" if near else "",
+            suggest=", ".join(near or names[:8]), base_url=ctx.target.base_url,
+            data={"closest": near})]
+    found: list[Finding] = []
+    target = alias_target(entry)
+    if target:
+        found.append(MODEL_ALIAS.finding(model=entry.name, target=target,
+                                         data={"target": target}))
+    if entry.name in SYSTEM_PROMPT_MODELS:
+        found.append(MODEL_SYSTEM_PROMPT.finding(model=entry.name,
+                                                 plain=SYSTEM_PROMPT_MODELS[entry.name]))
+    if detailed:
+        found.append(MODEL_DETAILS.finding(model=entry.name, details=describe(entry)))
+    return found
+
+
+def configured_models(ctx: RunContext) -> list[Mapping[str, Any]]:
+    """What config.clients found configured: [{"tool", "model", "file"}]."""
+    result = ctx.result("config.clients")
+    rows = result.data.get("configured_models") if result is not None else None
+    if not isinstance(rows, list):
+        return []
+    return [r for r in rows if isinstance(r, Mapping) and isinstance(r.get("model"), str)]
+
+
+def client_findings(ctx: RunContext, catalogue: list[ModelEntry]) -> list[Finding]:
+    names = [m.name for m in catalogue]
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for row in configured_models(ctx):
+        model, tool = str(row["model"]), str(row.get("tool") or "a tool")
+        if (tool, model) in seen or lookup(model, catalogue) is not None:
+            continue
+        seen.add((tool, model))
+        near = nearest(model, names)
+        found.append(CLIENT_MODEL_UNKNOWN.finding(
+            tool=tool, model=model, file=str(row.get("file") or "its settings"),
+            nearest=f"; closest: {', '.join(near)}" if near else "",
+            suggest=near[0] if near else "a model from GET /v1/models",
+            data={"closest": near}))
+    return found
+
+
+def read_catalogue(ctx: RunContext, deadline: Deadline) -> tuple[list[ModelEntry] | None, bool, list[Reply | None]]:
+    """(catalogue, detailed?, replies): /model/info first, /v1/models as the fallback."""
+    info = call(ctx, deadline, "GET", "/model/info", share=0.5, max_body=8 << 20)
+    if info is not None and info.ok:
+        parsed = parse_model_info(info.body)
+        if parsed:
+            return parsed, True, [info]
+    listing = call(ctx, deadline, "GET", "/v1/models", max_body=8 << 20)
+    if listing is not None and listing.ok:
+        parsed = parse_model_list(listing.body)
+        if parsed is not None:
+            return parsed, False, [info, listing]
+    return None, False, [info, listing]
+
+
+def _said(reply: Reply | None) -> str:
+    if reply is None:
+        return "not asked"
+    if reply.ok:
+        return f"HTTP {reply.result.status} but not a model list"
+    return reply.said()
+
+
+def run(ctx: RunContext) -> Outcome:
+    deadline = Deadline(ctx)
+    catalogue, detailed, replies = read_catalogue(ctx, deadline)
+    if catalogue is None:
+        info = replies[0] if replies else None
+        listing = replies[1] if len(replies) > 1 else None
+        return Outcome("catalogue unavailable", [MODELS_UNAVAILABLE.finding(
+            info=_said(info), models=_said(listing))])
+    ctx.share(CATALOGUE_FACT, catalogue)
+    free = [m.name for m in catalogue if m.free is True]
+    paid = [m.name for m in catalogue if m.free is False]
+    summary = f"{len(catalogue)} models"
+    if detailed:
+        summary += f" ({len(free)} free, {len(paid)} paid)"
+    else:
+        summary += " (names only: /model/info was not available)"
+    findings: list[Finding] = []
+    model = ctx.options.model
+    if model:
+        findings += model_findings(ctx, model, catalogue, detailed)
+        entry = lookup(model, catalogue)
+        if entry is not None:
+            summary += f"; {entry.name} available"
+    findings += client_findings(ctx, catalogue)
+    data = {
+        "source": "GET /model/info" if detailed else "GET /v1/models",
+        "count": len(catalogue),
+        "free": free,
+        "paid": paid,
+        "models": [
+            {"name": m.name, "underlying": m.underlying, "free": m.free,
+             "max_input_tokens": m.max_input_tokens}
+            for m in catalogue[:500]
+        ],
+    }
+    return Outcome(summary, findings, data)
+
+
+CHECK = Check(
+    id="models",
+    title="Models",
+    run=run,
+    needs=("auth",),
+    codes=CODES,
+    order=150,
+    description="the model catalogue, --model in it, aliases, capabilities",
+)

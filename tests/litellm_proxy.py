@@ -1,0 +1,171 @@
+"""The real LiteLLM proxy (the software CBorg runs), started once per test session.
+
+Mock models named like CBorg's answer with ``mock_response`` so no request ever
+leaves loopback. Without a database LiteLLM cannot hold virtual keys, so a small
+``custom_auth`` function accepts fixed test key prefixes and raises for anything
+else (a real 401 from LiteLLM's own exception handler). Keys starting with
+``sk-broke`` get LiteLLM's own ``BudgetExceededError`` on chat completions, which
+LiteLLM turns into its real ``budget_exceeded`` error, on free models too (the
+CBorg FAQ's known bug).
+
+Offline rules (see issue 4): HF_HUB_OFFLINE, LITELLM_LOCAL_MODEL_COST_MAP,
+telemetry off, no ``llama-3`` in underlying model names, never a LITELLM_LICENSE.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+MASTER_KEY = "sk-master-test-0123456789abcdef"
+GOOD_PREFIX = "sk-canary"  # tests/conftest.py's canary_key is a good key here
+ALSO_GOOD_PREFIX = "sk-good"
+BROKE_PREFIX = "sk-broke"
+STARTUP_BOUND_S = 60.0
+
+CONFIG = """\
+model_list:
+  - model_name: lbl/cborg-chat
+    litellm_params: {model: openai/cborg-chat-upstream, api_key: mock,
+                     mock_response: "Hello from cborg-chat"}
+    model_info: {input_cost_per_token: 0, output_cost_per_token: 0,
+                 max_input_tokens: 131072, supports_function_calling: true}
+  - model_name: lbl/llama
+    litellm_params: {model: openai/lbl-meta-llama-instruct, api_key: mock,
+                     mock_response: "Hello from llama"}
+    model_info: {input_cost_per_token: 0, output_cost_per_token: 0, max_input_tokens: 131072}
+  - model_name: anthropic/claude-sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-20250514, api_key: mock,
+                     mock_response: "Hello from claude"}
+    model_info: {input_cost_per_token: 0.000003, output_cost_per_token: 0.000015}
+  - model_name: openai/gpt-4o
+    litellm_params: {model: openai/gpt-4o-2024-08-06, api_key: mock,
+                     mock_response: "Hello from gpt-4o"}
+litellm_settings:
+  telemetry: false
+general_settings:
+  master_key: {master_key}
+  custom_auth: custom_auth.user_api_key_auth
+  custom_auth_run_common_checks: true
+"""
+
+CUSTOM_AUTH = '''\
+"""Fixed test keys for a LiteLLM proxy without a database."""
+import litellm
+from fastapi import Request
+from litellm.proxy._types import UserAPIKeyAuth
+
+
+async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
+    if not api_key:
+        raise Exception("No api key passed in.")
+    if api_key.startswith("{broke}"):
+        if request.url.path.endswith("/chat/completions"):
+            raise litellm.BudgetExceededError(current_cost=12.5, max_budget=10.0)
+        return UserAPIKeyAuth(api_key=api_key, token="hashed-broke", user_id="broke@lbl.gov",
+                              key_alias="broke", max_budget=10.0, spend=12.5)
+    if api_key.startswith(("{good}", "{also_good}")):
+        return UserAPIKeyAuth(api_key=api_key, token="hashed-good", user_id="alice@lbl.gov",
+                              key_alias="alice-laptop", max_budget=50.0, spend=3.25)
+    raise Exception("Invalid API key provided.")
+'''
+
+
+@dataclass(frozen=True)
+class LiteLLMProxy:
+    base_url: str
+    port: int
+    startup_s: float
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def offline_env() -> dict[str, str]:
+    """The environment that keeps LiteLLM from reaching the internet by itself."""
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
+    env.pop("LITELLM_LICENSE", None)
+    env.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_TELEMETRY="False",
+        DISABLE_SCHEMA_UPDATE="True",
+        NO_PROXY="*",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _litellm_command() -> list[str]:
+    exe = shutil.which("litellm")
+    if exe:
+        return [exe]
+    return [sys.executable, "-m", "litellm.proxy.proxy_cli"]
+
+
+def _wait_alive(proc: subprocess.Popen[bytes], url: str, bound: float) -> None:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"LiteLLM exited with {proc.returncode} during startup")
+        try:
+            if httpx.get(url, timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"LiteLLM did not answer {url} within {bound:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
+    """A running LiteLLM proxy on a free loopback port, stopped at the session's end."""
+    folder = tmp_path_factory.mktemp("litellm")
+    config = folder / "config.yaml"
+    config.write_text(CONFIG.replace("{master_key}", MASTER_KEY), encoding="utf-8")
+    (folder / "custom_auth.py").write_text(
+        CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
+        .replace("{good}", GOOD_PREFIX)
+        .replace("{also_good}", ALSO_GOOD_PREFIX),
+        encoding="utf-8",
+    )
+    port = free_port()
+    log = folder / "litellm.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*_litellm_command(), "--config", str(config), "--host", "127.0.0.1",
+             "--port", str(port), "--num_workers", "1"],
+            cwd=folder, env=offline_env(), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            _wait_alive(proc, base_url + "/health/liveliness", STARTUP_BOUND_S)
+        except RuntimeError as exc:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            pytest.fail(f"{exc}\n--- litellm log ---\n{tail}")
+        yield LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
