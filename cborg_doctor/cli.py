@@ -217,6 +217,7 @@ def _diagnose_and_report(
     from rich.console import Console
     from rich.markup import escape
 
+    from .ci import in_ci, publish
     from .formats import render
     from .formats.console import render_check, render_footer
     from .output import ScrubbingStream
@@ -225,7 +226,7 @@ def _diagnose_and_report(
     from .session import run_diagnosis
 
     options, scrub = ctx.options, ctx.scrub
-    ci = bool(ctx.env.get("CI") or ctx.env.get("GITHUB_ACTIONS"))
+    ci = in_ci(ctx.env)  # CI logs: no colour, no spinner, nothing interactive
     console = Console(
         file=ScrubbingStream(sys.stderr if options.json else sys.stdout, scrub),
         no_color=not options.color or "NO_COLOR" in ctx.env or ci,
@@ -263,6 +264,9 @@ def _diagnose_and_report(
             sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
             continue
         written.append(path)
+    # GitHub Actions: annotations and the job summary (workflow commands on stdout, or stderr with --json).
+    for problem in publish(report, ctx.env, scrub, sys.stderr if options.json else console.file):
+        sys.stderr.write(f"{PROG}: {problem}\n")
     if options.json:
         from .options import ReportFormat
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .check import CheckResult
 from .context import RunContext, current_directory, home_directory, snapshot_environment
 from .environment import describe_environment
 from .findings import Status
-from .options import Options
+from .options import DEFAULT_TIMEOUT, Options, ReportFormat, parse_nameserver
 from .registry import Registry, load_registry
 from .report import Report
+from .reportfiles import check_writable, format_for, write_atomic
 from .runner import PLUGIN_LOAD_FAILED, Listener, run_checks
-from .secrets import resolve_key
+from .secrets import Scrubber, resolve_key
 from .target import choose_target
 
 
@@ -72,8 +76,74 @@ def run_diagnosis(
     )
 
 
-def diagnose(env: Mapping[str, str] | None = None, **fields: Any) -> Report:
-    """`cborg_doctor.diagnose(model="lbl/llama", timeout=3)`: run quietly, return the report."""
-    options = Options(**fields)
+def _names(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"dns,tls"`` or ``["dns", "tls"]`` → ``("dns", "tls")``."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(p).strip() for p in parts if str(p).strip())
+
+
+def diagnose(
+    *,
+    base_url: str | None = None,
+    api_key_file: str | os.PathLike[str] | None = None,
+    model: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    nameservers: str | Iterable[str] = (),
+    only: str | Iterable[str] = (),
+    skip: str | Iterable[str] = (),
+    live: bool = False,
+    reports: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+    env: Mapping[str, str] | None = None,
+    listener: Listener | None = None,
+) -> Report:
+    """Run the doctor from Python (test suites, notebooks) and return the `Report`.
+
+    The options mean what the command line's options mean; nothing is printed::
+
+        report = cborg_doctor.diagnose(model="lbl/llama", timeout=3)
+        if report.status in ("fail", "error"):
+            print(report.verdict.code, report.verdict.message, *report.verdict.fix, sep="\n")
+
+    `env` replaces ``os.environ`` for this run (key, base URL, proxies, CA bundle).
+    `reports` are written after the run, format by extension (``.json .md .xml
+    .html``), each whole or not at all; nothing is written without it.
+
+    Raises `ValueError` for what the command line rejects with exit 2 (an unknown
+    check id, a bad timeout or nameserver, a report path that cannot be written)
+    and `KeyFileError` when `api_key_file` cannot be read, all before any check runs.
+    """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= 3600):
+        raise ValueError(f"timeout {timeout!r}: must be between 0 and 3600 seconds")
+    servers = _names(nameservers)
+    for server in servers:
+        parse_nameserver(server)
+    paths = [reports] if isinstance(reports, (str, os.PathLike)) else list(reports)
+    targets = [(os.fspath(p), format_for(os.fspath(p))) for p in paths]
+    for path, _ in targets:
+        check_writable(path)
+    options = Options(
+        base_url=base_url,
+        api_key_file=os.fspath(api_key_file) if api_key_file is not None else None,
+        model=model,
+        timeout=float(timeout),
+        nameservers=servers,
+        only=_names(only),
+        skip=_names(skip),
+        live=live,
+        reports=tuple(path for path, _ in targets),
+        color=False,
+    )
+    registry = load_registry()
+    registry.select(options.only, options.skip)  # unknown ids: ValueError before anything runs
     ctx = build_context(options, env if env is not None else snapshot_environment())
-    return run_diagnosis(ctx, load_registry())
+    report = run_diagnosis(ctx, registry, listener)
+    write_reports(report, targets, ctx.scrub)
+    return report
+
+
+def write_reports(report: Report, targets: Iterable[tuple[str, ReportFormat]], scrub: Scrubber) -> None:
+    """Write each report whole or not at all (raises `OSError` on the first that fails)."""
+    from .formats import render
+
+    for path, fmt in targets:
+        write_atomic(Path(path), render(report, fmt, scrub))
