@@ -1,7 +1,572 @@
-"""Placeholder: this module's checks are being built (see the open issues)."""
+"""`config.clients`: the AI tools configured on this machine, and what is wrong with them.
+
+Most CBorg users reach the gateway through a tool — Continue, Codex CLI, opencode,
+aider, Jupyter AI, Roo/Zoo Code, LBL's cborg-client proxy — and the tool's own
+settings are where a wrong base URL, a pasted key or a stale model hides. This
+check finds those settings (`clients_files`), reads each file with its tool's
+parser (`clients_parsers`), keeps the setups meant for CBorg and judges them
+(`clients_audit`). The one network operation is a TCP connect to the local
+proxy a setup points at (the cborg-client proxy listens on 127.0.0.1:8001–8003).
+
+It reports the table of setups (`CLIENTS_FOUND`) and leaves
+``data["configured_models"]`` — ``[{"tool", "model", "file"}]`` — for the `models`
+check, which raises `CLIENT_MODEL_UNKNOWN` against the gateway's catalogue.
+Files are never written, and never read outside the home directory and the
+current directory.
+"""
 
 from __future__ import annotations
 
-from cborg_doctor.api import Check
+import ipaddress
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-CHECKS: tuple[Check, ...] = ()
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.lblnet import is_lbl_address
+from cborg_doctor.probes.tcp import connect
+
+from .clients_audit import (
+    CBORG_CLIENT_PORTS,
+    UrlVerdict,
+    is_cborg_client,
+    judge_url,
+    meant_for_cborg,
+    proxy_address,
+)
+from .clients_files import (
+    MAX_FILES,
+    Candidate,
+    ReadProblem,
+    ReadResult,
+    Roots,
+    expand_user_path,
+    home_candidates,
+    project_candidates,
+    read_config,
+    vscode_settings_files,
+)
+from .clients_model import ClientEntry, KeyJudge, KeyKind
+from .clients_parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
+
+KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
+
+CLIENTS_FOUND = Code(
+    "CLIENTS_FOUND",
+    Severity.INFO,
+    "{count} tool setup(s) for CBorg in {files} file(s):\n{table}",
+    explain="The AI tools configured for CBorg on this machine: for each, the file, the base "
+    "URL it sends requests to, the models, and where its key comes from. Setups for other "
+    "services are counted but not audited.",
+)
+CLIENTS_NONE = Code(
+    "CLIENTS_NONE",
+    Severity.INFO,
+    "No AI tool on this machine is set up for CBorg{others}.",
+    explain="config.clients looked where Continue, Codex CLI, opencode, aider, Jupyter AI and "
+    "Roo/Zoo Code keep their settings, and at .env in the current directory.",
+)
+CLIENT_BASE_URL = Code(
+    "CLIENT_BASE_URL",
+    Severity.FAIL,
+    "{tool} ({file}{line}) sends {what} to {url} ({origin}): {problem}.",
+    fix=(
+        "In {file}, set {setting} to {suggested}.",
+        "Keep the key in an environment variable the tool reads (CBORG_API_KEY), so the URL "
+        "is the only thing to change.",
+    ),
+    explain="A tool set up for CBorg that sends its requests elsewhere fails in ways that "
+    "look like a bad key: OpenAI answers \"Incorrect API key provided\", an endpoint in the "
+    "base URL gives 404s, api-local.cborg.lbl.gov does not answer off-site, and plain http "
+    "exposes the key on the network.",
+)
+CLIENT_KEY_IN_FILE = Code(
+    "CLIENT_KEY_IN_FILE",
+    Severity.WARN,
+    "{file} line {line} holds a CBorg API key ({fingerprint}) in plain text ({tool}, "
+    "{setting}){readable}.",
+    fix=(
+        "Take the key out of the file and let the tool read it from the environment: {how}.",
+        "Keep the key itself in CBORG_API_KEY (export it in ~/.bashrc or ~/.zshrc), never in "
+        "files that get copied, synced or committed.",
+    ),
+    explain="Keys belong in environment variables, not in files: config files get shared, "
+    "synced and committed. When the file is readable by every user of the machine this is a "
+    "failure, and the key should be replaced.",
+)
+CLIENT_KEY_PLACEHOLDER = Code(
+    "CLIENT_KEY_PLACEHOLDER",
+    Severity.WARN,
+    "{tool} ({file}{line}) sends the text {shown!r} as its API key ({setting}): the "
+    "gateway will reject it.",
+    fix=("Give the tool the real key through its environment reference: {how}.",),
+    explain="A template was copied but not filled in, or a reference syntax was used that "
+    "this tool does not expand (Roo and Zoo Code send \"$CBORG_API_KEY\" literally).",
+)
+CLIENT_KEY_ENV_UNSET = Code(
+    "CLIENT_KEY_ENV_UNSET",
+    Severity.WARN,
+    "{tool} ({file}) reads its key from ${variable}, which is not set in this shell.",
+    fix=(
+        "export {variable}=sk-...  in ~/.bashrc or ~/.zshrc (Windows: setx {variable} sk-...), "
+        f"with the key from {KEY_PAGE}; then open a new terminal.",
+        "Editors started from a desktop launcher need it in their environment too (log out "
+        "and in again, or start them from a terminal).",
+    ),
+    explain="The tool takes its key from an environment variable, and that variable is "
+    "empty here, so it will send no key or fail to start.",
+)
+CLIENT_PROXY_DOWN = Code(
+    "CLIENT_PROXY_DOWN",
+    Severity.FAIL,
+    "{tools}: set up to use {what} on {address}, but nothing listens there ({detail}).",
+    fix=(
+        "Start the proxy: in your cborg-client checkout run ./proxy/start-cborg-client-proxy.sh "
+        "in a shell where CBORG_API_KEY is set (https://github.com/lbnl-science-it/cborg-client).",
+        "Or skip the proxy: set the tool's base URL to https://api.cborg.lbl.gov/v1 and give it "
+        "the key through its environment-variable reference.",
+    ),
+    explain="LBL's cborg-client is a local reverse proxy (127.0.0.1:8001 chat, 8002 "
+    "embeddings, 8003 code completion) that adds the key from CBORG_API_KEY and picks "
+    "api-local.cborg.lbl.gov on LBLnet. A tool pointed at it gets \"connection refused\" "
+    "while it is not running.",
+)
+CLIENT_PROXY_UP = Code(
+    "CLIENT_PROXY_UP",
+    Severity.INFO,
+    "{what} answers on {address} (used by {tools}).",
+    explain="A tool is pointed at a local proxy and the proxy accepts connections.",
+)
+CLIENT_CONFIG_UNREADABLE = Code(
+    "CLIENT_CONFIG_UNREADABLE",
+    Severity.INFO,
+    "{tool}: {file} {reason}.",
+    fix=("{remedy}",),
+    explain="A configuration file that exists could not be read or parsed. A malformed file "
+    "is a warning: the tool itself will fail to load it too.",
+)
+
+ALL_CODES = (CLIENTS_FOUND, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
+             CLIENT_KEY_PLACEHOLDER, CLIENT_KEY_ENV_UNSET, CLIENT_PROXY_DOWN, CLIENT_PROXY_UP,
+             CLIENT_CONFIG_UNREADABLE)
+
+PROXY_CONNECT_TIMEOUT = 2.0
+
+
+# --- collecting ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """A file that exists but could not be used."""
+
+    tool: str
+    path: Path
+    reason: str
+    severity: Severity
+
+
+@dataclass
+class Collection:
+    """Everything read in one run: setups, files, and the files that could not be used."""
+
+    entries: list[ClientEntry] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
+    world_readable: dict[Path, int] = field(default_factory=dict)
+
+
+def _problem_note(candidate: Candidate, problem: ReadProblem) -> FileNote:
+    severity = Severity.WARN if problem.severity == "warn" else Severity.INFO
+    return FileNote(candidate.tool, candidate.path, problem.reason, severity)
+
+
+def _roo_import_candidates(roots: Roots, env: Mapping[str, str], seen: set[Path],
+                           budget: list[int]) -> list[Candidate]:
+    """Settings files named by VS Code's ``*.autoImportSettingsPath``."""
+    if roots.home is None:
+        return []
+    found: list[Candidate] = []
+    for settings in vscode_settings_files(roots.home, env):
+        result = _read_once(Candidate("VS Code", settings, ""), roots, seen, budget)
+        if result is None or result.text is None:
+            continue
+        try:
+            pairs = autoimport_paths(result.text)
+        except ConfigError:
+            continue  # VS Code's own settings are not ours to judge
+        for tool, value in pairs:
+            path = expand_user_path(value, roots.home, settings.parent)
+            if path is not None:
+                found.append(Candidate(tool, path, "roo_export"))
+    return found
+
+
+def _read_once(candidate: Candidate, roots: Roots, seen: set[Path],
+               budget: list[int]) -> ReadResult | None:
+    """Read a file unless it was read already (by another name) or the budget is spent."""
+    try:
+        real = candidate.path.resolve()
+    except (OSError, RuntimeError):
+        real = candidate.path
+    if real in seen or budget[0] <= 0:
+        return None
+    result = read_config(candidate.path, roots)
+    if result is None:
+        return None
+    seen.add(real)
+    budget[0] -= 1
+    return result
+
+
+def collect(roots: Roots, env: Mapping[str, str], judge: KeyJudge,
+            deadline: float | None = None) -> Collection:
+    """Find and parse every configuration this run may read."""
+    out = Collection()
+    seen: set[Path] = set()
+    budget = [MAX_FILES]
+    shared: dict[str, Any] = {}
+    candidates: list[Candidate] = []
+    if roots.home is not None:
+        candidates += home_candidates(roots.home, env)
+    candidates += project_candidates(roots.home, roots.cwd)
+    candidates += _roo_import_candidates(roots, env, seen, budget)
+    for candidate in candidates:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        result = _read_once(candidate, roots, seen, budget)
+        if result is None:
+            continue
+        if result.problem is not None or result.text is None:
+            out.notes.append(_problem_note(candidate, result.problem or ReadProblem("is empty")))
+            continue
+        inp = ParseInput(result.text, candidate.path, candidate.tool, judge, env, shared)
+        try:
+            entries = PARSERS[candidate.parser](inp)
+        except ConfigError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            out.notes.append(FileNote(candidate.tool, candidate.path,
+                                      f"is not valid{where}: {exc}", Severity.WARN))
+            continue
+        out.files.append(candidate.path)
+        out.entries += entries
+        if result.world_readable:
+            out.world_readable[candidate.path] = result.mode
+    return out
+
+
+# --- judging ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProxyState:
+    up: bool
+    detail: str
+
+
+Probe = Callable[[str, int], ProxyState]
+
+
+def _loopback_addresses(host: str) -> list[str]:
+    clean = host.strip("[]")
+    if clean.lower() == "localhost":
+        return ["127.0.0.1", "::1"]
+    try:
+        return [str(ipaddress.ip_address(clean))]
+    except ValueError:
+        return []
+
+
+def tcp_probe(timeout: float) -> Probe:
+    """A probe that opens one TCP connection to each address of a loopback host."""
+
+    def probe(host: str, port: int) -> ProxyState:
+        details: list[str] = []
+        for address in _loopback_addresses(host):
+            result = connect(address, port, timeout)
+            if result.ok:
+                return ProxyState(True, "connected")
+            details.append(f"{address}: {result.detail or result.error}")
+        return ProxyState(False, "; ".join(details) or "not a loopback address")
+
+    return probe
+
+
+def local_addresses() -> list[str] | None:
+    """This machine's interface addresses, or None when they cannot be read."""
+    try:
+        import psutil
+
+        interfaces = psutil.net_if_addrs()
+    except Exception:  # psutil missing or the OS refused: unknown, not an error
+        return None
+    found: list[str] = []
+    for addresses in interfaces.values():
+        for address in addresses:
+            text = str(getattr(address, "address", "") or "").split("%", 1)[0]
+            try:
+                ip = ipaddress.ip_address(text)
+            except ValueError:
+                continue
+            if not (ip.is_loopback or ip.is_link_local):
+                found.append(text)
+    return found
+
+
+def offsite_from(addresses: Callable[[], list[str] | None]) -> Callable[[], bool | None]:
+    """True when no local address is in LBL's ranges; None when that cannot be told."""
+    memo: list[bool | None] = []
+
+    def offsite() -> bool | None:
+        if not memo:
+            found = addresses()
+            memo.append(None if not found else not any(is_lbl_address(a) for a in found))
+        return memo[0]
+
+    return offsite
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A setup with the facts the findings need."""
+
+    entry: ClientEntry
+    file: str
+
+
+def _join(items: Iterable[str], limit: int = 4) -> str:
+    unique = list(dict.fromkeys(i for i in items if i))
+    shown = ", ".join(unique[:limit])
+    return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
+
+
+def _what(entries: list[ClientEntry]) -> str:
+    models = [e.model for e in entries if e.model]
+    return f"requests for {_join(models)}" if models else "its requests"
+
+
+def _origin(entry: ClientEntry) -> str:
+    if entry.base_url_from == "file":
+        return "set in the file"
+    if entry.base_url_from in ("default", "sdk-default"):
+        return "the tool's default"
+    return f"from {entry.base_url_from}"
+
+
+def _group(setups: Iterable[Setup], key: Callable[[Setup], Any]) -> dict[Any, list[Setup]]:
+    groups: dict[Any, list[Setup]] = {}
+    for setup in setups:
+        groups.setdefault(key(setup), []).append(setup)
+    return groups
+
+
+def base_url_findings(setups: list[Setup], roots: Roots,
+                      offsite: Callable[[], bool | None]) -> list[Finding]:
+    """One finding per wrong base URL per file, naming every model that uses it."""
+    judged = [(s, judge_url(s.entry, offsite)) for s in setups]
+    groups: dict[tuple[Any, ...], list[tuple[Setup, UrlVerdict]]] = {}
+    for setup, verdict in judged:
+        if verdict is None:
+            continue
+        entry = setup.entry
+        key = (entry.base_url_file, entry.base_url, entry.base_url_setting)
+        groups.setdefault(key, []).append((setup, verdict))
+    found: list[Finding] = []
+    for items in groups.values():
+        setup, verdict = items[0]
+        entry = setup.entry
+        file = roots.display(entry.base_url_file)
+        found.append(CLIENT_BASE_URL.finding(
+            severity=verdict.severity,
+            tool=entry.tool, file=file,
+            line=f", line {entry.base_url_line}" if entry.base_url_line else "",
+            what=_what([s.entry for s, _ in items]), url=entry.base_url or "nowhere",
+            origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
+            setting=entry.base_url_setting, suggested=verdict.suggested,
+            data={"kinds": [p.kind for p in verdict.problems], "file": file,
+                  "tool": entry.tool, "suggested": verdict.suggested},
+        ))
+    return found
+
+
+def key_findings(setups: list[Setup], world_readable: Mapping[Path, int],
+                 env: Mapping[str, str]) -> list[Finding]:
+    found: list[Finding] = []
+    literal = _group((s for s in setups if s.entry.key.kind is KeyKind.LITERAL),
+                     lambda s: (s.file, s.entry.key.line))
+    for items in literal.values():
+        entry = items[0].entry
+        mode = world_readable.get(entry.path)
+        readable = "" if mode is None else \
+            f"; the file is readable by every user of this machine (mode {mode:04o})"
+        extra = () if mode is None else (
+            f"Now: chmod 600 {items[0].file}",
+            f"Others could have copied it: replace the key at {KEY_PAGE}.",
+        )
+        found.append(CLIENT_KEY_IN_FILE.finding(
+            severity=Severity.FAIL if mode is not None else Severity.WARN,
+            extra_fix=extra, file=items[0].file, line=entry.key.line or "?",
+            fingerprint=entry.key.fingerprint, tool=entry.tool, setting=entry.key_setting,
+            readable=readable, how=entry.env_reference,
+            data={"file": items[0].file, "line": entry.key.line, "world_readable": mode is not None},
+        ))
+    behind_proxy = [s for s in setups if proxy_address(s.entry.base_url) is None]
+    placeholders = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.PLACEHOLDER),
+                          lambda s: (s.file, s.entry.key.line, s.entry.key.shown))
+    for items in placeholders.values():
+        entry = items[0].entry
+        found.append(CLIENT_KEY_PLACEHOLDER.finding(
+            tool=entry.tool, file=items[0].file,
+            line=f", line {entry.key.line}" if entry.key.line else "",
+            shown=entry.key.shown, setting=entry.key_setting, how=entry.env_reference,
+        ))
+    unset = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.ENV
+                    and not env.get(s.entry.key.name, "").strip()),
+                   lambda s: (s.file, s.entry.key.name))
+    for (file, variable), items in unset.items():
+        found.append(CLIENT_KEY_ENV_UNSET.finding(tool=items[0].entry.tool, file=file,
+                                                  variable=variable))
+    return found
+
+
+def proxy_findings(setups: list[Setup], probe: Probe,
+                   deadline: float | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    found: list[Finding] = []
+    states: list[dict[str, Any]] = []
+    by_address = _group((s for s in setups if proxy_address(s.entry.base_url)),
+                        lambda s: proxy_address(s.entry.base_url))
+    for (host, port), items in sorted(by_address.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        state = probe(host, port)
+        shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        what = "the cborg-client proxy" if port in CBORG_CLIENT_PORTS else "a local proxy"
+        tools = _join(f"{s.entry.tool} ({s.file})" for s in items)
+        states.append({"address": shown, "up": state.up, "cborg_client": port in
+                       CBORG_CLIENT_PORTS})
+        if state.up:
+            found.append(CLIENT_PROXY_UP.finding(what=what[0].upper() + what[1:],
+                                                 address=shown, tools=tools))
+        else:
+            found.append(CLIENT_PROXY_DOWN.finding(tools=tools, what=what, address=shown,
+                                                   detail=state.detail,
+                                                   data={"address": shown}))
+    return found, states
+
+
+def note_findings(notes: list[FileNote], roots: Roots) -> list[Finding]:
+    found: list[Finding] = []
+    for note in notes:
+        shown = roots.display(note.path)
+        if note.severity is Severity.WARN:
+            remedy = f"Fix the syntax in {shown}: {note.tool} cannot load it either."
+        elif "outside" in note.reason:
+            remedy = f"If {note.tool} should use this file, copy it into your home directory."
+        else:
+            remedy = f"Check {shown} (ls -l) if {note.tool} should be using it."
+        found.append(CLIENT_CONFIG_UNREADABLE.finding(
+            severity=note.severity, tool=note.tool, file=shown, reason=note.reason,
+            remedy=remedy))
+    return found
+
+
+def table_rows(entries: list[ClientEntry], roots: Roots) -> list[dict[str, Any]]:
+    return [
+        {
+            "tool": e.tool,
+            "file": roots.display(e.path),
+            "setup": e.label,
+            "base_url": e.base_url,
+            "base_url_from": e.base_url_from,
+            "model": e.model,
+            "key": e.key.describe(),
+            "cborg": meant_for_cborg(e),
+        }
+        for e in entries
+    ]
+
+
+def _table(setups: list[Setup]) -> str:
+    lines = []
+    groups = _group(setups, lambda s: (s.entry.tool, s.file, s.entry.base_url,
+                                       s.entry.key.describe()))
+    for (tool, file, url, key), items in groups.items():
+        via = " (cborg-client proxy)" if is_cborg_client(url) else ""
+        models = _join((s.entry.model or "" for s in items), limit=8)
+        lines.append(f"{tool} · {file} → {url or 'no base URL'}{via} · models: "
+                     f"{models or '–'} · key: {key}")
+    return "\n".join(lines)
+
+
+def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: Probe,
+           offsite: Callable[[], bool | None], deadline: float | None = None) -> Outcome:
+    """Turn what was read into findings, a summary and the data later checks read."""
+    setups = [Setup(e, roots.display(e.path)) for e in collection.entries if meant_for_cborg(e)]
+    others = len(collection.entries) - len(setups)
+    findings: list[Finding] = []
+    findings += base_url_findings(setups, roots, offsite)
+    proxy, states = proxy_findings(setups, probe, deadline)
+    findings += [f for f in proxy if f.code == CLIENT_PROXY_DOWN.code]
+    findings += key_findings(setups, collection.world_readable, env)
+    findings += note_findings(collection.notes, roots)
+    findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
+    files = {s.file for s in setups}
+    if setups:
+        findings.append(CLIENTS_FOUND.finding(count=len(setups), files=len(files),
+                                              table=_table(setups)))
+    else:
+        findings.append(CLIENTS_NONE.finding(
+            others=f" ({others} setup(s) for other services found)" if others else ""))
+    configured = list({
+        (s.entry.tool, s.entry.model, s.file): {"tool": s.entry.tool, "model": s.entry.model,
+                                               "file": s.file}
+        for s in setups if s.entry.model
+    }.values())
+    problems = sum(1 for f in findings if f.severity is not Severity.INFO)
+    tools = _join((s.entry.tool for s in setups), limit=6)
+    if setups:
+        summary = f"{len(setups)} setup(s) in {len(files)} file(s): {tools}"
+        summary += f"; {problems} problem(s)" if problems else ""
+    else:
+        summary = "no tool set up for CBorg"
+    data = {
+        "clients": table_rows(collection.entries, roots),
+        "configured_models": configured,
+        "files": [roots.display(p) for p in collection.files],
+        "proxies": states,
+    }
+    return Outcome(summary, findings, data)
+
+
+def _known_keys(ctx: RunContext) -> list[str]:
+    key = ctx.key
+    if key is not None and key.source != "env:OPENAI_API_KEY":
+        return [key.reveal()]
+    return []
+
+
+def run(ctx: RunContext) -> Outcome:
+    start = time.monotonic()
+    bound = ctx.options.check_time_bound
+    roots = Roots(ctx.home, ctx.cwd)
+    judge = KeyJudge.from_env(ctx.env, _known_keys(ctx))
+    collection = collect(roots, ctx.env, judge, deadline=start + bound * 0.4)
+    probe = tcp_probe(min(ctx.timeout, PROXY_CONNECT_TIMEOUT))
+    return assess(collection, roots, ctx.env, probe, offsite_from(local_addresses),
+                  deadline=start + bound * 0.7)
+
+
+CHECK = Check(
+    id="config.clients",
+    title="AI tool configs",
+    run=run,
+    codes=ALL_CODES,
+    order=40,
+    description="the AI tools configured on this machine (Continue, Codex CLI, opencode, "
+    "aider, Jupyter AI, Roo/Zoo Code, cborg-client proxy, .env): base URL, model, where the "
+    "key comes from",
+)
+
+CHECKS = (CHECK,)

@@ -1,0 +1,181 @@
+"""What `config.clients` knows about one tool setup, and how it judges a key value.
+
+A parser turns one configuration file into `ClientEntry` rows: which tool, which
+base URL (from the file or the tool's documented default), which model, and where
+the key comes from (`KeySource`). The key itself never leaves the parser: a
+`KeyJudge` looks at the value once and keeps only its kind, its line, its
+fingerprint and whether it looks like a CBorg key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from cborg_doctor.secrets import fingerprint
+
+OPENAI_DEFAULT = "https://api.openai.com/v1"
+CBORG_V1 = "https://api.cborg.lbl.gov/v1"
+CBORG_ROOT = "https://api.cborg.lbl.gov"
+
+# LiteLLM issues virtual keys as "sk-" + secrets.token_urlsafe(16): 22 url-safe
+# characters. OpenAI keys are longer (48, or "sk-proj-..."), Anthropic's "sk-ant-".
+_LITELLM_KEY = re.compile(r"^sk-[A-Za-z0-9_\-]{20,26}$")
+
+# Anything shaped like a real token is a key, whatever letters it happens to contain.
+_KEYISH = re.compile(r"^sk-[A-Za-z0-9_\-]{16,}$")
+
+# Values that mean "no key here" (the cborg-client proxy injects it).
+_NO_KEY = frozenset(
+    {"", "none", "n/a", "na", "null", "nil", "dummy", "empty", "-", "unused", "not-needed",
+     "not_needed", "no-key", "nokey", "anything", "proxy"}
+)
+_PLACEHOLDER = re.compile(r"your|here|<[^>]*>|^x{3,}$|^\.\.\.$|replace|changeme|api[_-]?key$",
+                          re.IGNORECASE)
+
+# Ways tools spell "take this from somewhere else".
+_CONTINUE_SECRET = re.compile(r"^\$\{\{\s*(?:secrets|inputs)\.([A-Za-z0-9_\-]+)\s*\}\}$")
+_OPENCODE_ENV = re.compile(r"^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
+_OPENCODE_FILE = re.compile(r"^\{file:([^}]+)\}$")
+_DOLLAR_ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$|^\$([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class KeyKind(str, Enum):
+    """Where a tool's key comes from."""
+
+    ENV = "env"  # an environment variable the tool expands
+    SECRET = "secret"  # a named secret the tool resolves (Continue's ${{ secrets.X }})
+    FILE_REF = "file-ref"  # another file (opencode's {file:...})
+    LITERAL = "literal"  # the key itself, in plain text in this file
+    PLACEHOLDER = "placeholder"  # template text the tool will send as if it were a key
+    NONE = "none"  # no key in the file ("n/a", empty: a proxy injects it)
+    DEFAULT = "default"  # not set in the file: the tool's own default source
+
+
+class Syntax(str, Enum):
+    """Reference syntaxes a tool expands in its key setting."""
+
+    CONTINUE = "continue"  # ${{ secrets.NAME }}
+    OPENCODE = "opencode"  # {env:NAME}, {file:PATH}
+    DOLLAR = "dollar"  # ${NAME} or $NAME (shell-like templates, config.ts, .env expansion)
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where one setup's key comes from. Never holds the key."""
+
+    kind: KeyKind
+    name: str = ""  # variable, secret or referenced file; for DEFAULT, the tool's source
+    line: int | None = None
+    fingerprint: str = ""
+    cborg_like: bool = False  # the user's CBorg key, or shaped like a LiteLLM key
+    shown: str = ""  # PLACEHOLDER only: the template text (never a key)
+
+    def describe(self) -> str:
+        if self.kind is KeyKind.ENV:
+            return f"${self.name}"
+        if self.kind is KeyKind.SECRET:
+            return f"secret {self.name}"
+        if self.kind is KeyKind.FILE_REF:
+            return f"file {self.name}"
+        if self.kind is KeyKind.LITERAL:
+            where = f"line {self.line}" if self.line else "the file"
+            return f"in plain text ({where}, {self.fingerprint})"
+        if self.kind is KeyKind.PLACEHOLDER:
+            return f"placeholder text {self.shown!r}"
+        if self.kind is KeyKind.NONE:
+            return "none in the file"
+        return self.name or "the tool's default"
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """1-based line of the first occurrence of `needle` in `text`."""
+    if not needle:
+        return None
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+class KeyJudge:
+    """Classifies key values. Knows the user's own keys so it can recognise them."""
+
+    def __init__(self, known_keys: Iterable[str] = ()) -> None:
+        self._known = frozenset(k.strip() for k in known_keys if k and len(k.strip()) >= 8)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], extra: Iterable[str] = ()) -> KeyJudge:
+        return cls([env.get("CBORG_API_KEY", ""), *extra])
+
+    def is_cborg_key(self, value: str) -> bool:
+        clean = value.strip()
+        return clean in self._known or bool(_LITELLM_KEY.match(clean))
+
+    def classify(self, value: object, text: str, syntaxes: Iterable[Syntax] = ()) -> KeySource:
+        """Judge one key setting's value; `text` is the whole file, for the line number."""
+        if value is None:
+            return KeySource(KeyKind.DEFAULT)
+        if not isinstance(value, str):
+            return KeySource(KeyKind.NONE)
+        clean = value.strip()
+        if clean.lower().startswith("bearer "):
+            clean = clean[7:].strip()
+        allowed = set(syntaxes)
+        reference = _reference(clean)
+        if reference is not None:
+            syntax, kind, name = reference
+            if syntax in allowed:
+                return KeySource(kind, name=name)
+            return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean), shown=clean[:60])
+        if clean.lower() in _NO_KEY:
+            return KeySource(KeyKind.NONE)
+        keyish = bool(_KEYISH.match(clean))
+        if not keyish and (_PLACEHOLDER.search(clean) or " " in clean or len(clean) < 16):
+            return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean), shown=clean[:60])
+        return KeySource(
+            KeyKind.LITERAL,
+            line=line_of(text, clean),
+            fingerprint=fingerprint(clean),
+            cborg_like=self.is_cborg_key(clean),
+        )
+
+
+def _reference(value: str) -> tuple[Syntax, KeyKind, str] | None:
+    match = _CONTINUE_SECRET.match(value)
+    if match:
+        return Syntax.CONTINUE, KeyKind.SECRET, match.group(1)
+    match = _OPENCODE_ENV.match(value)
+    if match:
+        return Syntax.OPENCODE, KeyKind.ENV, match.group(1)
+    match = _OPENCODE_FILE.match(value)
+    if match:
+        return Syntax.OPENCODE, KeyKind.FILE_REF, match.group(1).strip()
+    match = _DOLLAR_ENV.match(value)
+    if match:
+        return Syntax.DOLLAR, KeyKind.ENV, match.group(1) or match.group(2)
+    return None
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    """One setup of one tool: a model entry, a profile, a provider."""
+
+    tool: str  # "Continue", "Codex CLI", ...
+    path: Path  # the file as found (not resolved), for display
+    label: str  # the setup's name in the file: model title, profile, provider id
+    base_url: str | None  # what the tool will use; None when unknown
+    base_url_from: str  # "file", "default" (the tool's), or "$VARIABLE"
+    base_url_setting: str  # the setting to change, in the tool's words
+    model: str | None
+    key: KeySource
+    key_setting: str
+    env_reference: str  # how this tool spells "key from $CBORG_API_KEY"
+    suggested_base: str = CBORG_V1
+    base_url_line: int | None = None
+    base_url_path: Path | None = None  # the file that sets the base URL, when another one
+
+    @property
+    def base_url_file(self) -> Path:
+        return self.base_url_path or self.path
