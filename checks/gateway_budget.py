@@ -120,11 +120,11 @@ def judge(ctx: RunContext, budget: Budget) -> Finding | None:
 def run(ctx: RunContext) -> Outcome:
     deadline = Deadline(ctx)
     budgets: list[Budget] = []
-    findings: list[Finding] = []
     unknown: list[str] = []
-    for error in ctx.fact(AUTH_ERRORS_FACT) or ():
-        if isinstance(error, GatewayError) and error.kind is ErrorKind.BUDGET_EXCEEDED:
-            findings.append(budget_exceeded(ctx, error, "the gateway"))
+    refusals: list[tuple[GatewayError, str]] = [
+        (error, "the gateway") for error in ctx.fact(AUTH_ERRORS_FACT) or ()
+        if isinstance(error, GatewayError) and error.kind is ErrorKind.BUDGET_EXCEEDED
+    ]
     key_info = ctx.fact(KEY_INFO_FACT)
     if isinstance(key_info, KeyInfo):
         budgets.append(from_key(key_info))
@@ -136,9 +136,15 @@ def run(ctx: RunContext) -> Outcome:
         budgets.append(from_user(user))
     elif reply is not None and reply.error is not None and \
             reply.error.kind is ErrorKind.BUDGET_EXCEEDED:
-        findings.append(budget_exceeded(ctx, reply.error, "GET /user/info"))
+        refusals.append((reply.error, "GET /user/info"))
     else:
         unknown.append(f"/user/info: {reply.said() if reply else 'no time left'}")
+    findings: list[Finding] = []
+    scopes: set[str | None] = set()
+    for error, where in refusals:  # one finding per budget, however many routes said it
+        if error.scope not in scopes:
+            scopes.add(error.scope)
+            findings.append(budget_exceeded(ctx, error, where))
     for budget in budgets:
         found = judge(ctx, budget)
         if found is not None:

@@ -178,8 +178,16 @@ _IP = re.compile(r"ip address\s+([0-9A-Fa-f:.%]+?)\s+not allowed", re.I)
 _EXPIRY = re.compile(r"expiry time\s+(.+?)\s+and current time", re.I)
 
 
+_HASH = re.compile(r"\b[0-9a-fA-F]{32,}\b")
+
+
 def _error_fields(body: Any) -> tuple[str, str | None, bool]:
-    """(message, type, is_litellm_shape) from any JSON body."""
+    """(message, type, is_litellm_shape) from any JSON body; long hashes are elided."""
+    message, etype, litellm = _raw_error_fields(body)
+    return _HASH.sub("…", message), etype, litellm
+
+
+def _raw_error_fields(body: Any) -> tuple[str, str | None, bool]:
     root = _mapping(body)
     error = root.get("error")
     if isinstance(error, Mapping):

@@ -132,8 +132,8 @@ def _wait_alive(proc: subprocess.Popen[bytes], url: str, bound: float) -> None:
     raise RuntimeError(f"LiteLLM did not answer {url} within {bound:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
+@pytest.fixture(scope="session", name="litellm_proxy")
+def litellm_proxy_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
     """A running LiteLLM proxy on a free loopback port, stopped at the session's end."""
     folder = tmp_path_factory.mktemp("litellm")
     config = folder / "config.yaml"

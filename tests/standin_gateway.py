@@ -432,8 +432,8 @@ def _make_handler(gateway: StandinGateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture(scope="session")
-def standin_gateway() -> Iterator[StandinGateway]:
+@pytest.fixture(scope="session", name="standin_gateway")
+def standin_gateway_fixture() -> Iterator[StandinGateway]:
     """One stand-in server for the session; tests register their own keys."""
     gateway = StandinGateway()
     gateway.start()
