@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--explain", metavar="CODE", help="explain a finding code and how to fix it")
     add("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
     add("-v", "--verbose", action="store_true", help="show details and tracebacks")
+    add("--helpdesk", action="store_true",
+        help="after the run, print an email to scienceit@lbl.gov (and a mailto: link) to send with the report")
     add("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
@@ -206,11 +208,12 @@ def _run(argv: Sequence[str]) -> int:
             targets = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
         except ReportPathError as exc:
             _fatal(str(exc))
-    return _diagnose_and_report(ctx, registry, checks, targets)
+    return _diagnose_and_report(ctx, registry, checks, targets, helpdesk=ns.helpdesk)
 
 
 def _diagnose_and_report(
-    ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]]
+    ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]],
+    helpdesk: bool = False,
 ) -> int:
     from pathlib import Path
 
@@ -267,6 +270,11 @@ def _diagnose_and_report(
     # GitHub Actions: annotations and the job summary (workflow commands on stdout, or stderr with --json).
     for problem in publish(report, ctx.env, scrub, sys.stderr if options.json else console.file):
         sys.stderr.write(f"{PROG}: {problem}\n")
+    if helpdesk:
+        from .helpdesk import compose
+
+        email = compose(report, written, ctx.home, scrub)
+        (sys.stderr if options.json else console.file).write("\n" + email.text() + "\n")
     if options.json:
         from .options import ReportFormat
 
