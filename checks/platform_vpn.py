@@ -251,7 +251,8 @@ def run(ctx: RunContext) -> Outcome:
         route_texts.append(_route_text(route, iface, through, bool(tunnels)))
 
     findings: list[Finding] = []
-    vpn_route = " " + "; ".join(route_texts) + "." if route_texts and tunnels else ""
+    joined = "; ".join(route_texts)
+    vpn_route = f" {joined[:1].upper()}{joined[1:]}." if route_texts and tunnels else ""
     for tunnel in tunnels:
         addrs = ", ".join(a.address for a in tunnel.interface.routable())
         findings.append(VPN_ACTIVE.finding(client=tunnel.client, interface=tunnel.interface.name,
@@ -286,7 +287,8 @@ def run(ctx: RunContext) -> Outcome:
 def _route_text(route: LocalRoute, iface: str | None, through: bool | None, vpn: bool) -> str:
     if route.local_address is None:
         if route.error == "no_route":
-            return f"no route to the gateway's {route.family} address {route.destination}"
+            family = "IPv6" if route.family == "ipv6" else "IPv4"
+            return f"no route to the gateway's {family} address {route.destination}"
         return f"the route to {route.destination} is unknown"
     where = iface or f"an interface not listed ({route.local_address})"
     if through:

@@ -336,17 +336,6 @@ def run(ctx: RunContext) -> Outcome:
         "networking_mode": mode, "mode_source": mode_source, "settings": settings,
         "wslconfig": config.found if config else None,
     }
-    problems = [*(config.problems if config else ()), *(wsl_conf_problems(facts) if wsl2 else ())]
-    if problems:
-        text = wslconfig.merged(config.base_text if config else None, _intended(config))
-        what = "part of " + WSLCONFIG if config and config.found == ".wslconfig" else (
-            "your WSL configuration")
-        findings.append(WSL_CONFIG_IGNORED.finding(
-            what=what, problems="; ".join(problems), wslconfig_text=_indent(text)))
-        data["config_problems"] = problems
-    elif (configured in ("nat", "mirrored") and mode_source == "wslinfo" and configured != mode
-          and mode in ("nat", "mirrored")):
-        findings.append(WSL_RESTART_NEEDED.finding(file=WSLCONFIG, wanted=configured, mode=mode))
     summary = f"WSL {version}, {mode} mode"
     if wsl2 and mode == "nat":
         vpns, why = host_vpn_adapters(facts, deadline)
@@ -358,6 +347,17 @@ def run(ctx: RunContext) -> Outcome:
             if vpns:
                 findings.append(_nat_vpn(info, side, config, vpns, mode_source))
                 summary += " behind a Windows VPN"
+    problems = [*(config.problems if config else ()), *(wsl_conf_problems(facts) if wsl2 else ())]
+    if problems:
+        text = wslconfig.merged(config.base_text if config else None, _intended(config))
+        what = "part of " + WSLCONFIG if config and config.found == ".wslconfig" else (
+            "your WSL configuration")
+        findings.append(WSL_CONFIG_IGNORED.finding(
+            what=what, problems="; ".join(problems), wslconfig_text=_indent(text)))
+        data["config_problems"] = problems
+    elif (configured in ("nat", "mirrored") and mode_source == "wslinfo" and configured != mode
+          and mode in ("nat", "mirrored")):
+        findings.append(WSL_RESTART_NEEDED.finding(file=WSLCONFIG, wanted=configured, mode=mode))
     return Outcome(summary, findings, data)
 
 

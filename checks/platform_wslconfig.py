@@ -158,8 +158,8 @@ def _check_setting(setting: Setting, written_section: str | None) -> list[Proble
         return []
     n = setting.line
     if setting.key.lower() != meant.lower():
-        return [Problem(f"line {n}: `{setting.key}` is not a WSL setting; did you mean "
-                        f"{meant}?", n, meant)]
+        return [Problem(f"line {n}: WSL knows no `{setting.key}`, the setting is {meant}",
+                        n, meant)]
     if setting.section not in NETWORK_SECTIONS:
         place = f"under [{written_section}]" if written_section else "before any [section]"
         return [Problem(f"line {n}: {meant} is {place}; WSL reads it only under [wsl2]", n, meant)]

@@ -60,7 +60,7 @@ def machine(
             interop.mkdir(parents=True, exist_ok=True)
             (interop / "WSLInterop").write_text("enabled\ninterpreter /init\nflags: PF\n")
     users = root / PROFILE.lstrip("/")
-    if wslconfig or wslconfig_txt or kernel and kernel.startswith("wsl"):
+    if wslconfig or wslconfig_txt or (kernel and kernel.startswith("wsl")):
         users.mkdir(parents=True, exist_ok=True)
         (users.parent / "Public").mkdir(exist_ok=True)
     if wslconfig:
@@ -181,11 +181,8 @@ def test_resolve_is_bounded_and_local_names_resolve() -> None:
 def test_replay_variable_selects_recorded_facts(tmp_path: Path) -> None:
     path = save(tmp_path, machine(tmp_path, kernel="wsl2", system="Linux"))
 
-    class Ctx:
-        osfacts = None
-        env = {osfacts.REPLAY_VARIABLE: str(path)}
-
-    facts = osfacts.for_context(Ctx())
+    ctx = build_context(Options(), env={osfacts.REPLAY_VARIABLE: str(path)})
+    facts = osfacts.for_context(ctx)
     assert isinstance(facts, RecordedOSFacts)
     assert "WSL2" in (facts.read_text("/proc/sys/kernel/osrelease") or "")
 

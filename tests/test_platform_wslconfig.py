@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cborg_doctor_checks import platform_wslconfig as wslconfig
 
 DATA = Path(__file__).parent / "data" / "platform" / "wslconfig"
@@ -26,8 +25,8 @@ def test_misspelled_keys_are_named_with_their_right_spelling() -> None:
     assert config.value("networkingMode") is None
     texts = [p.text for p in config.problems]
     assert texts == [
-        "line 3: `networkMode` is not a WSL setting; did you mean networkingMode?",
-        "line 4: `dnsTunnelling` is not a WSL setting; did you mean dnsTunneling?",
+        "line 3: WSL knows no `networkMode`, the setting is networkingMode",
+        "line 4: WSL knows no `dnsTunnelling`, the setting is dnsTunneling",
     ]
 
 
