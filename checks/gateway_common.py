@@ -59,6 +59,7 @@ class Reply:
     result: http.HttpResult
     body: Any  # parsed JSON or None
     error: GatewayError | None  # None for a 2xx answer
+    timeout: float = 0.0  # the per-operation limit this request had
 
     @property
     def ok(self) -> bool:
@@ -104,7 +105,7 @@ def call(
         error = classify_error(result.status, body, result.text)
     elif isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
         error = classify_error(result.status, body)  # an error inside a 200
-    return Reply(path, result, body, error)
+    return Reply(path, result, body, error, timeout)
 
 
 # ── the network gate: shared by auth, models and live ───────────────────────

@@ -13,7 +13,7 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
-from .gateway_auth import error_finding
+from .gateway_auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, error_finding
 from .gateway_classify import (
     ErrorKind,
     GatewayError,
@@ -166,8 +166,7 @@ def run(ctx: RunContext) -> Outcome:
         cost_estimate, cost_path = estimate(ctx, deadline, model)
         data["estimate"] = {"cost": cost_estimate, "endpoint": cost_path}
     body = {"model": model, "messages": PROMPT, "max_tokens": STREAM_TOKENS, "stream": True}
-    streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True,
-                    share=0.7)
+    streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True)
     if streamed is None:
         return Outcome("no time left for the call", [LIVE_TIMEOUT.finding(
             model=model, seconds=ctx.timeout, detail="the check's time bound was used up")], data)
@@ -175,7 +174,8 @@ def run(ctx: RunContext) -> Outcome:
     if result.error in ("timeout", "too_slow") or (result.status is None and not result.body):
         if result.error in ("timeout", "too_slow"):
             return Outcome("timed out", [LIVE_TIMEOUT.finding(
-                model=model, seconds=ctx.timeout, detail=result.detail or result.error)], data)
+                model=model, seconds=round(streamed.timeout, 1),
+                detail=result.detail or result.error)], data)
         return Outcome("no answer", [LIVE_FAILED.finding(model=model, said=streamed.said())],
                        data)
     if streamed.error is not None:
@@ -225,7 +225,7 @@ CHECK = Check(
     title="Live completion",
     run=run,
     needs=("models",),
-    codes=(*CODES, BUDGET_EXCEEDED, IP_NOT_ALLOWED),
+    codes=(*CODES, BUDGET_EXCEEDED, IP_NOT_ALLOWED, KEY_INVALID, KEY_EXPIRED, KEY_BLOCKED),
     order=160,
     opt_in="live",
     description="one streamed completion: time to first token, cost header (--live)",

@@ -85,11 +85,15 @@ CODES = (MODELS_UNAVAILABLE, MODEL_NOT_FOUND, MODEL_ALIAS, MODEL_SYSTEM_PROMPT, 
          CLIENT_MODEL_UNKNOWN)
 
 
-def lookup(name: str, catalogue: Iterable[ModelEntry]) -> ModelEntry | None:
-    """The entry a client's model name reaches: exact, or after a client-side prefix."""
+def lookup(name: str, catalogue: Iterable[ModelEntry], *, client: bool = False
+           ) -> ModelEntry | None:
+    """The entry a model name reaches: exact; for a tool's setting also after the prefix
+    the tool strips before sending (aider's ``openai/``)."""
     by_name = {m.name: m for m in catalogue}
     if name in by_name:
         return by_name[name]
+    if not client:
+        return None
     for prefix in CLIENT_PREFIXES:
         if name.startswith(prefix) and name[len(prefix):] in by_name:
             return by_name[name[len(prefix):]]
@@ -164,7 +168,7 @@ def client_findings(ctx: RunContext, catalogue: list[ModelEntry]) -> list[Findin
     seen: set[tuple[str, str]] = set()
     for row in configured_models(ctx):
         model, tool = str(row["model"]), str(row.get("tool") or "a tool")
-        if (tool, model) in seen or lookup(model, catalogue) is not None:
+        if (tool, model) in seen or lookup(model, catalogue, client=True) is not None:
             continue
         seen.add((tool, model))
         near = nearest(model, names)
