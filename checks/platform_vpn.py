@@ -290,6 +290,8 @@ def _route_text(route: LocalRoute, iface: str | None, through: bool | None, vpn:
             family = "IPv6" if route.family == "ipv6" else "IPv4"
             return f"no route to the gateway's {family} address {route.destination}"
         return f"the route to {route.destination} is unknown"
+    if _is_loopback(route.destination):
+        return f"the gateway ({route.destination}) is on this machine (loopback)"
     where = iface or f"an interface not listed ({route.local_address})"
     if through:
         return f"the gateway ({route.destination}) is reached through the VPN ({where})"
@@ -297,6 +299,13 @@ def _route_text(route: LocalRoute, iface: str | None, through: bool | None, vpn:
         return f"the gateway ({route.destination}) is reached around the VPN, via {where} " \
             "(split tunnel)"
     return f"the gateway ({route.destination}) is reached via {where}"
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _lbl_addresses(snap: Snapshot, routes: list[LocalRoute]) -> list[tuple[str, str]]:

@@ -123,11 +123,11 @@ def detect(facts: OSFacts) -> WslInfo | None:
     if facts.system != "Linux":
         return None
     release = (facts.read_text("/proc/sys/kernel/osrelease") or "").strip()
-    version_text = facts.read_text("/proc/version") or ""
     env = facts.env
     interop = bool(env.get("WSL_INTEROP")) or facts.exists("/proc/sys/fs/binfmt_misc/WSLInterop")
-    marked = "microsoft" in release.lower() or "microsoft" in version_text.lower()
-    if not (marked or env.get("WSL_DISTRO_NAME") or interop):
+    # Only the release string: /proc/version of other Microsoft-built kernels (Azure) says
+    # "Microsoft" too, and a custom WSL kernel still has WSL's variables and interop.
+    if not ("microsoft" in release.lower() or env.get("WSL_DISTRO_NAME") or interop):
         return None
     lower = release.lower()
     if "wsl2" in lower or "microsoft-standard" in lower:
@@ -320,6 +320,8 @@ def run(ctx: RunContext) -> Outcome:
         return Outcome("not WSL", data={"wsl": False})
     deadline = Deadline(max(0.5, 2 * ctx.timeout))
     version = str(info.version) if info.version else "(version unknown)"
+    if not info.distro and not info.interop:
+        version += " kernel (no WSL distro variables or interop: probably a container)"
     mode, mode_source = _running_mode(facts, info, deadline)
     wsl2 = info.version != 1
     side = windows_side(facts, deadline) if wsl2 else WindowsSide(None, None)

@@ -192,3 +192,9 @@ def test_cli_explain_and_list_checks(home: Path) -> None:
     assert vpn_line < wsl_line
     explained = run_doctor("--explain", "ON_LBLNET", home=home)
     assert "128.3.0.0/16, 131.243.0.0/16, 2620:83:8000::/48" in explained.stdout
+
+
+def test_a_gateway_on_loopback_is_on_this_machine(tmp_path: Path) -> None:
+    check = vpn(tmp_path, base_url="http://127.0.0.1:4000", kernel="linux", psutil="linux-home",
+                routes={"127.0.0.1": "127.0.0.1"})
+    assert check["summary"].endswith("the gateway (127.0.0.1) is on this machine (loopback)")

@@ -227,3 +227,19 @@ def test_cli_explain_prints_the_documented_snippet(home: Path) -> None:
     assert run.code == 0
     assert "[wsl2]\n    networkingMode=mirrored\n    dnsTunneling=true" in run.stdout
     assert "wsl --shutdown" in run.stdout
+
+
+def test_a_container_on_a_wsl2_kernel_says_so(tmp_path: Path) -> None:
+    recording = machine(tmp_path, kernel="wsl2", psutil="wsl2-nat", env={})
+    (tmp_path / "root" / "proc" / "sys" / "fs" / "binfmt_misc" / "WSLInterop").unlink()
+    check = diagnose(replay(tmp_path, recording), "platform.wsl")["by_id"]["platform.wsl"]
+    assert check["status"] == "pass"
+    assert "probably a container" in finding(check, "WSL_DETECTED")["message"]
+
+
+def test_an_azure_kernel_is_not_wsl(tmp_path: Path) -> None:
+    recording = machine(tmp_path, kernel="linux", psutil="linux-home")
+    (tmp_path / "root" / "proc" / "version").write_text(
+        "Linux version 6.5.0-1025-azure (buildd@lcy02-amd64-051) (Microsoft Azure build)\n")
+    check = diagnose(replay(tmp_path, recording), "platform.wsl")["by_id"]["platform.wsl"]
+    assert check["summary"] == "not WSL"
