@@ -1,7 +1,7 @@
 """Judging one tool setup: is it meant for CBorg, and is its base URL right?
 
 A setup is *meant for CBorg* when anything in it says so: a CBorg host or the
-cborg-client proxy as base URL, a key taken from a ``CBORG_*`` variable, a key
+cborg-client proxy as base URL, a key taken from (or set as) a ``CBORG_*`` variable, a key
 that is the user's CBorg key or shaped like a LiteLLM key, an ``lbl/`` or
 ``cborg`` model, or "cborg" in its name. Only those are audited: a Codex
 profile that talks to OpenAI with a ChatGPT sign-in is nobody's problem here.
@@ -75,6 +75,8 @@ def meant_for_cborg(entry: ClientEntry) -> bool:
     key = entry.key
     if key.kind in (KeyKind.ENV, KeyKind.SECRET) and "CBORG" in key.name.upper():
         return True
+    if key.kind is not KeyKind.DEFAULT and "CBORG" in entry.key_setting.upper():
+        return True  # e.g. CBORG_API_KEY=... in a .env
     if key.kind is KeyKind.LITERAL and key.cborg_like:
         return True
     model = (entry.model or "").lower()

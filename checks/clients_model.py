@@ -22,8 +22,9 @@ CBORG_V1 = "https://api.cborg.lbl.gov/v1"
 CBORG_ROOT = "https://api.cborg.lbl.gov"
 
 # LiteLLM issues virtual keys as "sk-" + secrets.token_urlsafe(16): 22 url-safe
-# characters. OpenAI keys are longer (48, or "sk-proj-..."), Anthropic's "sk-ant-".
-_LITELLM_KEY = re.compile(r"^sk-[A-Za-z0-9_\-]{20,26}$")
+# characters (longer when an admin chose the value). OpenAI's keys have 48 characters
+# or a "sk-proj-"/"sk-svcacct-"/"sk-admin-" prefix, Anthropic's "sk-ant-", OpenRouter's "sk-or-".
+_LITELLM_KEY = re.compile(r"^sk-(?!proj-|svcacct-|admin-|ant-|or-)[A-Za-z0-9_\-]{20,40}$")
 
 # Anything shaped like a real token is a key, whatever letters it happens to contain.
 _KEYISH = re.compile(r"^sk-[A-Za-z0-9_\-]{16,}$")
@@ -69,10 +70,11 @@ class KeySource:
 
     kind: KeyKind
     name: str = ""  # variable, secret or referenced file; for DEFAULT, the tool's source
-    line: int | None = None
+    line: int | None = None  # the first line the value is on
     fingerprint: str = ""
     cborg_like: bool = False  # the user's CBorg key, or shaped like a LiteLLM key
     shown: str = ""  # PLACEHOLDER only: the template text (never a key)
+    lines: tuple[int, ...] = ()  # LITERAL: every line the same key is on
 
     def describe(self) -> str:
         if self.kind is KeyKind.ENV:
@@ -93,10 +95,20 @@ class KeySource:
 
 def line_of(text: str, needle: str) -> int | None:
     """1-based line of the first occurrence of `needle` in `text`."""
-    if not needle:
-        return None
-    index = text.find(needle)
-    return None if index < 0 else text.count("\n", 0, index) + 1
+    found = lines_of(text, needle, limit=1)
+    return found[0] if found else None
+
+
+def lines_of(text: str, needle: str, limit: int = 20) -> tuple[int, ...]:
+    """1-based lines of the occurrences of `needle` in `text` (at most `limit`)."""
+    found: list[int] = []
+    index = text.find(needle) if needle else -1
+    while index >= 0 and len(found) < limit:
+        line = text.count("\n", 0, index) + 1
+        if line not in found:
+            found.append(line)
+        index = text.find(needle, index + len(needle))
+    return tuple(found)
 
 
 class KeyJudge:
@@ -134,9 +146,11 @@ class KeyJudge:
         keyish = bool(_KEYISH.match(clean))
         if not keyish and (_PLACEHOLDER.search(clean) or " " in clean or len(clean) < 16):
             return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean), shown=clean[:60])
+        lines = lines_of(text, clean)
         return KeySource(
             KeyKind.LITERAL,
-            line=line_of(text, clean),
+            line=lines[0] if lines else None,
+            lines=lines,
             fingerprint=fingerprint(clean),
             cborg_like=self.is_cborg_key(clean),
         )

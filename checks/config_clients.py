@@ -85,7 +85,7 @@ CLIENT_BASE_URL = Code(
 CLIENT_KEY_IN_FILE = Code(
     "CLIENT_KEY_IN_FILE",
     Severity.WARN,
-    "{file} line {line} holds a CBorg API key ({fingerprint}) in plain text ({tool}, "
+    "{file} {line} holds a CBorg API key ({fingerprint}) in plain text ({tool}, "
     "{setting}){readable}.",
     fix=(
         "Take the key out of the file and let the tool read it from the environment: {how}.",
@@ -347,6 +347,12 @@ def _what(entries: list[ClientEntry]) -> str:
     return f"requests for {_join(models)}" if models else "its requests"
 
 
+def _lines(lines: tuple[int, ...]) -> str:
+    if not lines:
+        return "(line unknown)"
+    return f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
+
+
 def _origin(entry: ClientEntry) -> str:
     if entry.base_url_from == "file":
         return "set in the file"
@@ -395,7 +401,7 @@ def key_findings(setups: list[Setup], world_readable: Mapping[Path, int],
                  env: Mapping[str, str]) -> list[Finding]:
     found: list[Finding] = []
     literal = _group((s for s in setups if s.entry.key.kind is KeyKind.LITERAL),
-                     lambda s: (s.file, s.entry.key.line))
+                     lambda s: (s.file, s.entry.key.lines))
     for items in literal.values():
         entry = items[0].entry
         mode = world_readable.get(entry.path)
@@ -407,10 +413,11 @@ def key_findings(setups: list[Setup], world_readable: Mapping[Path, int],
         )
         found.append(CLIENT_KEY_IN_FILE.finding(
             severity=Severity.FAIL if mode is not None else Severity.WARN,
-            extra_fix=extra, file=items[0].file, line=entry.key.line or "?",
+            extra_fix=extra, file=items[0].file, line=_lines(entry.key.lines),
             fingerprint=entry.key.fingerprint, tool=entry.tool, setting=entry.key_setting,
             readable=readable, how=entry.env_reference,
-            data={"file": items[0].file, "line": entry.key.line, "world_readable": mode is not None},
+            data={"file": items[0].file, "lines": list(entry.key.lines),
+                  "world_readable": mode is not None},
         ))
     behind_proxy = [s for s in setups if proxy_address(s.entry.base_url) is None]
     placeholders = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.PLACEHOLDER),
