@@ -279,9 +279,15 @@ def _page(name: str) -> str:
 
 
 
+def http_date(offset: float = 0.0) -> str:
+    from email.utils import formatdate
+
+    return formatdate(time.time() + offset, usegmt=True)
+
+
 def cf_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     headers = {
-        "date": "Wed, 25 Nov 2026 20:00:00 GMT",
+        "date": http_date(),
         "server": "cloudflare",
         "cf-ray": CF_RAY,
         "cf-cache-status": "DYNAMIC",
@@ -300,14 +306,18 @@ def trace_body(request: Request, host: str = "api.cborg.lbl.gov", colo: str = "S
     )
 
 
-def litellm(behind_cloudflare: bool = True, trace: bool = True) -> Handler:
-    """Answers like CBorg: LiteLLM (uvicorn) behind Cloudflare, with /cdn-cgi/trace."""
+def litellm(behind_cloudflare: bool = True, trace: bool = True, clock_offset: float = 0.0
+            ) -> Handler:
+    """Answers like CBorg: LiteLLM (uvicorn) behind Cloudflare, with /cdn-cgi/trace.
+    `clock_offset` (seconds) sets the server's Date header off from real time."""
 
     def handle(request: Request, conn: socket.socket) -> None:
-        base = cf_headers() if behind_cloudflare else {"server": "uvicorn",
-                                                       "date": "Wed, 25 Nov 2026 20:00:00 GMT"}
+        base = cf_headers() if behind_cloudflare else {"server": "uvicorn"}
+        base["date"] = http_date(clock_offset)
         path = request.path.split("?", 1)[0]
-        if path == "/cdn-cgi/trace" and trace and behind_cloudflare:
+        if request.method == "HEAD":
+            respond(conn, 404, "", base)
+        elif path == "/cdn-cgi/trace" and trace and behind_cloudflare:
             respond(conn, 200, trace_body(request), {**base, "content-type": "text/plain"})
         elif path in ("/health/liveliness", "/health/liveness"):
             respond(conn, 200, '"I\'m alive!"', {**base, "content-type": "application/json"})

@@ -31,7 +31,8 @@ from . import errors, proxy, resolve, trust
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
-REACHABLE_FACT = "net.reachable"  # {"ipv4": [...], "ipv6": [...]} from the net checks
+# Set by net.ipv4 / net.ipv6: the addresses of that family that accepted a connection.
+REACHABLE_FACT = "net.reachable.{family}"
 FAMILY_NAMES = {4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
 
 
@@ -96,7 +97,11 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
         spent = (time.monotonic() - start) * 1000
         detail = found.detail or (found.error or "")
     order = [a for a in fact.get("order", []) if family is None or family_of(a) == family]
-    reachable = ctx.fact(REACHABLE_FACT) or {}
+    reachable = {
+        name: found
+        for name in ("ipv4", "ipv6")
+        if (found := ctx.fact(REACHABLE_FACT.format(family=name))) is not None
+    }
     if reachable:
         good = [a for a in order if a in reachable.get(FAMILY_NAMES[family_of(a)], ())]
         rest = [a for a in order if a not in good]

@@ -1,0 +1,223 @@
+"""TLS handshakes to one address with SNI, keeping the peer certificate even when
+verification fails (a second, unverified handshake reads it), optionally through
+an HTTP CONNECT proxy, bounded in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from . import errors, tcp
+
+
+@dataclass(frozen=True)
+class PeerCert:
+    """The facts of a certificate that a person needs to recognise it."""
+
+    subject: str
+    issuer: str
+    issuer_org: str
+    not_before: datetime | None
+    not_after: datetime | None
+    names: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "issuer_org": self.issuer_org,
+            "not_before": _iso(self.not_before),
+            "not_after": _iso(self.not_after),
+            "names": list(self.names),
+        }
+
+
+@dataclass(frozen=True)
+class TlsResult:
+    """One handshake: `error` is a kind from `errors` (untrusted, hostname, ...)."""
+
+    address: str
+    port: int
+    server_name: str
+    ok: bool
+    ms: float
+    error: str | None = None
+    detail: str = ""
+    protocol: str = ""
+    cipher: str = ""
+    cert: PeerCert | None = None
+    server_date: datetime | None = None
+    proxy_status: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _name(parts: Any, key: str) -> str:
+    for rdn in parts or ():
+        for name, value in rdn:
+            if name == key:
+                return str(value)
+    return ""
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromtimestamp(ssl.cert_time_to_seconds(text), tz=timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
+def peer_cert_from_dict(info: Mapping[str, Any]) -> PeerCert:
+    """From `SSLSocket.getpeercert()`'s dictionary."""
+    subject, issuer = info.get("subject", ()), info.get("issuer", ())
+    return PeerCert(
+        subject=_name(subject, "commonName") or _name(subject, "organizationName"),
+        issuer=_name(issuer, "commonName") or _name(issuer, "organizationName"),
+        issuer_org=_name(issuer, "organizationName") or _name(issuer, "organizationalUnitName"),
+        not_before=_when(info.get("notBefore")),
+        not_after=_when(info.get("notAfter")),
+        names=tuple(str(v) for k, v in info.get("subjectAltName", ()) if k in ("DNS", "IP Address")),
+    )
+
+
+def decode_der(der: bytes) -> PeerCert | None:
+    """Parse a DER certificate with the ssl module's own decoder (no extra dependency)."""
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    handle, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(pem)
+        info = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+    except (ssl.SSLError, OSError, AttributeError, ValueError):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    return peer_cert_from_dict(info)
+
+
+def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float
+                ) -> tuple[socket.socket | None, int | None, str]:
+    """CONNECT through an HTTP proxy: (socket, status, detail); socket None on failure."""
+    proxy_host, proxy_port = proxy
+    try:
+        sock = socket.create_connection((proxy_host, proxy_port), timeout=timeout)
+    except OSError as exc:
+        return None, None, f"cannot reach the proxy {proxy_host}:{proxy_port}: {errors.describe(exc)}"
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"))
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 16384:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        sock.close()
+        return None, None, f"the proxy did not answer CONNECT: {errors.describe(exc)}"
+    line = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    parts = line.split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    if status is None or not 200 <= status < 300:
+        sock.close()
+        return None, status, f"the proxy answered CONNECT with {line[:100] or 'nothing'}"
+    return sock, status, ""
+
+
+def handshake(
+    address: str,
+    port: int,
+    server_name: str,
+    context: ssl.SSLContext,
+    timeout: float,
+    *,
+    proxy: tuple[str, int] | None = None,
+    read_date: bool = False,
+) -> TlsResult:
+    """Connect (or CONNECT through `proxy`) and do one TLS handshake with SNI."""
+    start = time.monotonic()
+    sni = None if _is_ip(server_name) and not context.check_hostname else server_name
+
+    def fail(kind: str, detail: str, **extra: Any) -> TlsResult:
+        return TlsResult(address, port, server_name, False, _ms(start), kind, detail, **extra)
+
+    if proxy is not None:
+        raw, status, detail = open_tunnel(proxy, server_name, port, timeout)
+        if raw is None:
+            return fail("proxy", detail, proxy_status=status)
+    else:
+        try:
+            raw = tcp.open_socket(address, port, timeout)
+        except OSError as exc:
+            return fail(errors.classify_os_error(exc), errors.describe(exc))
+    try:
+        raw.settimeout(timeout)
+        tls_sock = context.wrap_socket(raw, server_hostname=sni)
+    except TimeoutError:
+        raw.close()
+        return fail("tls_timeout", f"the TLS handshake did not finish in {timeout:g} s")
+    except ssl.SSLError as exc:
+        raw.close()
+        return fail(errors.classify_ssl_error(exc), errors.describe(exc))
+    except OSError as exc:
+        raw.close()
+        kind = errors.classify_os_error(exc)
+        return fail("tls" if kind in ("reset", "failed") else kind,
+                    f"the connection broke during the TLS handshake: {errors.describe(exc)}")
+    with tls_sock:
+        ms = _ms(start)
+        der = tls_sock.getpeercert(binary_form=True)
+        info = tls_sock.getpeercert() if context.verify_mode != ssl.CERT_NONE else None
+        cert = peer_cert_from_dict(info) if info else (decode_der(der) if der else None)
+        cipher = tls_sock.cipher()
+        server_date = _read_date(tls_sock, server_name, port) if read_date else None
+        return TlsResult(address, port, server_name, True, ms, protocol=tls_sock.version() or "",
+                         cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date)
+
+
+def _read_date(sock: ssl.SSLSocket, host: str, port: int) -> datetime | None:
+    """The server's clock, from a keyless HEAD request's Date header."""
+    authority = host if port == 443 else f"{host}:{port}"
+    try:
+        sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n"
+                     "User-Agent: cborg-doctor\r\n\r\n".encode("ascii"))
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 16384:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ssl.SSLError):
+        return None
+    for line in data.decode("latin-1", "replace").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "date":
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                return parsedate_to_datetime(value.strip())
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    from cborg_doctor.target import is_ip_literal
+
+    return is_ip_literal(host)
+
+
+def _ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000

@@ -1,0 +1,212 @@
+"""`net.ipv4`, `net.ipv6`: TCP to every address of one family, all at once.
+
+Each check probes both families (concurrently, each connect bounded by
+``--timeout``) because whether a broken family is a warning or a failure depends
+on the other one: when one family works, clients can be told to use it. Through
+a proxy the path that matters is the one to the proxy; the direct path is only
+reported as information.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.probes import proxy, resolve, tcp
+from cborg_doctor.probes.errors import TCP_CODE
+from cborg_doctor.probes.http import REACHABLE_FACT
+
+from .net_dns import PROXY_FACT
+
+FAMILIES = {4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")}
+WHY_NO_HAPPY_EYEBALLS = (
+    "Why it matters: httpx (used by openai-python and many tools) has no Happy Eyeballs; "
+    "it tries addresses in order, so a silently dropped {broken} address costs the full "
+    "connect timeout on every new connection before {working} is tried."
+)
+
+TCP_REFUSED = Code(
+    "TCP_REFUSED",
+    Severity.FAIL,
+    "TCP to {target} port {port} is refused on {which} ({addresses}).",
+    fix=(
+        "Check the port in the base URL: the gateway listens on 443 (https).",
+        "A firewall or VPN may be rejecting the connection: try another network or the LBL VPN.",
+    ),
+    explain="The address answered with a reset: nothing listens on that port there, or a "
+    "firewall rejects the connection actively.",
+)
+TCP_TIMEOUT = Code(
+    "TCP_TIMEOUT",
+    Severity.FAIL,
+    "TCP to {target} port {port} got no answer within {seconds:g} s on {which} ({addresses}).",
+    fix=(
+        "Packets are being dropped: a firewall, a captive network that is not signed in, or "
+        "a VPN that routes the gateway into a tunnel that is down.",
+        "Open any web page to check that the network works; sign in to a guest network; "
+        "reconnect the VPN.",
+    ),
+    explain="SYNs went unanswered until the timeout: the address is black-holed from here.",
+)
+NO_ROUTE = Code(
+    "NO_ROUTE",
+    Severity.FAIL,
+    "There is no route from this machine to {target} over {family} ({addresses}): {reason}.",
+    fix=(
+        "Check that the network is connected and has a default route (`ip route`, "
+        "`route print`, `netstat -rn`).",
+        "On a VPN with a full tunnel, reconnect it; under WSL 2 with a VPN use mirrored "
+        "networking mode.",
+    ),
+    explain="The operating system refused to send: no route to the network, the host is "
+    "unreachable, or this machine has no address of that family at all.",
+)
+IPV6_BROKEN = Code(
+    "IPV6_BROKEN",
+    Severity.WARN,
+    "IPv6 to {target} does not work ({problem} on {addresses}) while IPv4 does.",
+    fix=(
+        "Python/openai-python: force IPv4 with `OpenAI(base_url=..., http_client=httpx.Client("
+        "transport=httpx.HTTPTransport(local_address=\"0.0.0.0\")))`.",
+        "curl: add -4, e.g. `curl -4 https://api.cborg.lbl.gov/health/liveliness`.",
+        WHY_NO_HAPPY_EYEBALLS.format(broken="IPv6", working="IPv4"),
+        "IP authorization: the gateway sees your IPv4 address; authorize that one.",
+    ),
+    explain="One family is broken and the other works. Clients that try the broken family "
+    "first are slow or fail; forcing the working family fixes that.",
+)
+IPV4_BROKEN = Code(
+    "IPV4_BROKEN",
+    Severity.WARN,
+    "IPv4 to {target} does not work ({problem} on {addresses}) while IPv6 does.",
+    fix=(
+        "Python/openai-python: force IPv6 with `OpenAI(base_url=..., http_client=httpx.Client("
+        "transport=httpx.HTTPTransport(local_address=\"::\")))`.",
+        "curl: add -6, e.g. `curl -6 https://api.cborg.lbl.gov/health/liveliness`.",
+        WHY_NO_HAPPY_EYEBALLS.format(broken="IPv4", working="IPv6"),
+        "IP authorization: legacy IPv4-only applications cannot connect from here; the "
+        "gateway sees your IPv6 address, authorize that one.",
+    ),
+    explain="One family is broken and the other works. Clients that try the broken family "
+    "first are slow or fail; forcing the working family fixes that.",
+)
+CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
+_BY_NAME = {code.code: code for code in CODES}
+_PROBLEM = {"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
+            "reset": "reset", "failed": "failed"}
+# Which kind names a family's failure when its addresses fail differently.
+_PRIORITY = ("timeout", "refused", "no_route", "reset", "failed")
+
+
+def main_kind(results: Sequence[tcp.ConnectResult]) -> str:
+    kinds = {r.error for r in results if not r.ok}
+    return next((k for k in _PRIORITY if k in kinds), "failed")
+
+
+def judge(
+    family: int,
+    own: Sequence[tcp.ConnectResult],
+    other: Sequence[tcp.ConnectResult],
+    target: str,
+    port: int,
+    timeout: float,
+) -> list[Finding]:
+    """The findings for one family, given how the other family fared (pure)."""
+    failed = [r for r in own if not r.ok]
+    if not failed:
+        return []
+    name = FAMILIES[family][1]
+    kind = main_kind(failed)
+    addresses = ", ".join(r.address for r in failed)
+    facts: dict[str, Any] = dict(
+        target=target, port=port, seconds=timeout, family=name, addresses=addresses,
+        reason=failed[0].detail or kind, problem=_PROBLEM.get(kind, kind),
+        data={"kind": kind, "failed": [r.address for r in failed]},
+    )
+    if len(failed) < len(own):  # some addresses of this family work
+        code = _BY_NAME.get(TCP_CODE.get(kind, "TCP_TIMEOUT"), TCP_TIMEOUT)
+        which = f"{len(failed)} of {len(own)} {name} addresses"
+        return [code.finding(severity=Severity.WARN, which=which, **facts)]
+    if any(r.ok for r in other):
+        broken = IPV6_BROKEN if family == 6 else IPV4_BROKEN
+        # A missing route fails at once, so clients fall back without waiting.
+        severity = Severity.INFO if kind == "no_route" else Severity.WARN
+        return [broken.finding(severity=severity, **facts)]
+    code = _BY_NAME.get(TCP_CODE.get(kind, "TCP_TIMEOUT"), TCP_TIMEOUT)
+    which = f"every {name} address" if len(own) > 1 else f"its {name} address"
+    return [code.finding(which=which, **facts)]
+
+
+def _endpoints(ctx: RunContext) -> tuple[dict[int, list[str]], int, str, bool]:
+    """Addresses per family, port, what they are, and whether it is the proxy."""
+    decision = proxy.decision(ctx)
+    if decision.url:
+        fact = ctx.fact(PROXY_FACT)
+        if not isinstance(fact, dict):
+            host, port = decision.host_port or ("", 0)
+            fact = {"host": host, "port": port, **resolve.lookup(ctx, host).to_fact()}
+        label = f"the proxy {fact['host']}"
+        return {4: list(fact["ipv4"]), 6: list(fact["ipv6"])}, int(fact["port"]), label, True
+    addresses = resolve.target_addresses(ctx)
+    return ({4: list(addresses.get("ipv4", [])), 6: list(addresses.get("ipv6", []))},
+            ctx.target.port, ctx.target.host, False)
+
+
+def _result_data(results: Sequence[tcp.ConnectResult]) -> list[dict[str, Any]]:
+    return [{"address": r.address, "ok": r.ok, "ms": round(r.ms, 1), "error": r.error,
+             "detail": r.detail} for r in results]
+
+
+def run_family(ctx: RunContext, family: int) -> Outcome:
+    key, name = FAMILIES[family]
+    other_family = 6 if family == 4 else 4
+    per_family, port, label, via_proxy = _endpoints(ctx)
+    own_addresses = per_family[family]
+    if not own_addresses:
+        ctx.share(REACHABLE_FACT.format(family=key), [])
+        return Outcome(f"{label} has no {name} address: nothing to test", (),
+                       {"addresses": []},
+                       skipped_because=f"{label} has no {name} address")
+    everything = own_addresses + per_family[other_family]
+    results = tcp.connect_all(everything, port, ctx.timeout)
+    own, other = results[: len(own_addresses)], results[len(own_addresses):]
+    ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
+    findings = judge(family, own, other, label, port, ctx.timeout)
+    data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
+    ok = [r for r in own if r.ok]
+    if ok:
+        times = ", ".join(f"{r.address} {r.ms:.0f} ms" for r in ok[:4])
+        more = f" (+{len(ok) - 4} more)" if len(ok) > 4 else ""
+        summary = f"{len(ok)}/{len(own)} {name} addresses of {label} connect: {times}{more}"
+    else:
+        summary = f"no {name} address of {label} connects ({main_kind(own)})"
+    return Outcome(summary, findings, data)
+
+
+def run_ipv4(ctx: RunContext) -> Outcome:
+    return run_family(ctx, 4)
+
+
+def run_ipv6(ctx: RunContext) -> Outcome:
+    return run_family(ctx, 6)
+
+
+IPV4_CHECK = Check(
+    id="net.ipv4",
+    title="TCP over IPv4",
+    run=run_ipv4,
+    needs=("dns",),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN),
+    order=80,
+    description="TCP to each IPv4 address",
+)
+IPV6_CHECK = Check(
+    id="net.ipv6",
+    title="TCP over IPv6",
+    run=run_ipv6,
+    needs=("dns",),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN),
+    order=90,
+    description="TCP to each IPv6 address",
+)

@@ -1,0 +1,322 @@
+"""`tls`: the handshake the user's clients make, and who issued the certificate.
+
+Verifies with the trust the clients use (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``)
+and, when that fails, asks the OS trust store and reads the certificate from an
+unverified handshake, so the finding can name the issuer: a corporate TLS
+inspection proxy looks exactly like "certificate verify failed" to Python.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.probes import proxy, resolve, trust
+from cborg_doctor.probes.http import REACHABLE_FACT
+from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
+from cborg_doctor.target import is_loopback
+
+from .net_http import HTTP_PROXY_AUTH
+
+# Issuer names of TLS inspection products (case-insensitive substrings).
+INTERCEPTION_PRODUCTS = (
+    "zscaler", "netskope", "palo alto", "paloalto", "fortinet", "fortigate", "forcepoint",
+    "websense", "blue coat", "bluecoat", "symantec web", "cisco umbrella", "opendns",
+    "sophos", "mcafee web", "skyhigh", "check point", "checkpoint", "barracuda", "iboss",
+    "lightspeed", "goguardian", "securly", "menlo security", "cloudflare for teams",
+    "cloudflare gateway", "kaspersky", "avast", "avg web", "eset ssl", "bitdefender",
+    "untangle", "smoothwall", "contentkeeper", "watchguard", "sonicwall", "squid",
+)
+CLOCK_TOLERANCE = timedelta(minutes=5)
+TRUST_STEPS = (
+    "Point your clients at a bundle that includes your organisation's root CA: "
+    "`export SSL_CERT_FILE=/path/to/corporate-bundle.pem` (ask IT for it; on Linux the "
+    "system bundle is usually /etc/ssl/certs/ca-certificates.crt).",
+    "Or make Python use the OS trust store: `pip install truststore`, then call "
+    "`truststore.inject_into_ssl()` before creating the OpenAI client.",
+)
+
+TLS_UNTRUSTED = Code(
+    "TLS_UNTRUSTED",
+    Severity.FAIL,
+    "The certificate for {host} is not trusted by {trust}: {reason} (issuer: {issuer}).",
+    fix=(
+        "If you set SSL_CERT_FILE or SSL_CERT_DIR, make sure it contains public roots too "
+        "(append your CA to certifi's bundle instead of replacing it).",
+        *TRUST_STEPS,
+    ),
+    explain="Verification failed because the issuer is unknown to the CAs your clients trust.",
+)
+TLS_INTERCEPTED = Code(
+    "TLS_INTERCEPTED",
+    Severity.FAIL,
+    "TLS to {host} is intercepted: the certificate is issued by {issuer}, {why}.",
+    fix=TRUST_STEPS,
+    explain="A TLS inspection proxy (corporate firewall, antivirus, Zscaler, Netskope ...) "
+    "replaces the gateway's certificate with one from its own CA. Browsers trust that CA "
+    "through the OS store; Python's certifi bundle does not.",
+)
+TLS_HOSTNAME_MISMATCH = Code(
+    "TLS_HOSTNAME_MISMATCH",
+    Severity.FAIL,
+    "The certificate presented for {host} is for {names}, issued by {issuer}.",
+    fix=(
+        "Check the host in the base URL: use https://api.cborg.lbl.gov.",
+        "If the name is right, something else answers for it (a captive portal, a proxy, "
+        "a hosts-file entry): sign in to the network or remove the entry.",
+    ),
+    explain="The server's certificate does not name the host the client asked for.",
+)
+TLS_EXPIRED = Code(
+    "TLS_EXPIRED",
+    Severity.FAIL,
+    "The certificate for {host} expired on {not_after} (issuer: {issuer}); this machine's "
+    "clock reads {now}.",
+    fix=(
+        "If your clock is right, the server's certificate really expired: report it to "
+        "scienceit@lbl.gov with this report.",
+        "If an interception proxy issued it, tell your IT department.",
+    ),
+    explain="The certificate's validity ended; the local clock agrees (or cannot be checked).",
+)
+TLS_CLOCK_SKEW = Code(
+    "TLS_CLOCK_SKEW",
+    Severity.FAIL,
+    "The certificate for {host} is {state} according to this machine's clock ({now}); {skew}.",
+    fix=(
+        "Set the clock right and keep it synchronised: Windows: Settings → Time & language → "
+        "Sync now; macOS: System Settings → General → Date & Time; Linux: "
+        "`sudo timedatectl set-ntp true`.",
+        "Under WSL 2 the clock drifts after sleep: run `sudo hwclock -s` or `wsl --shutdown`.",
+    ),
+    explain="Certificates are valid between two dates; a local clock far off makes a good "
+    "certificate look not yet valid or expired.",
+)
+TLS_NOT_YET_VALID = Code(
+    "TLS_NOT_YET_VALID",
+    Severity.FAIL,
+    "The certificate for {host} is valid only from {not_before}, and the server's clock "
+    "agrees with yours ({now}).",
+    fix=("Report it to scienceit@lbl.gov with this report (or to your IT department if an "
+         "interception proxy issued it: {issuer}).",),
+    explain="The server presents a certificate whose validity has not begun.",
+)
+TLS_TIMEOUT = Code(
+    "TLS_TIMEOUT",
+    Severity.FAIL,
+    "TCP to {address} connects, but the TLS handshake with {host} did not finish in "
+    "{seconds:g} s.",
+    fix=(
+        "A firewall or deep-packet inspection is holding the connection: try another network "
+        "or the LBL VPN.",
+        "Under WSL 2 with a VPN, an MTU problem looks like this: use mirrored networking.",
+    ),
+    explain="The server (or something in between) accepted TCP but never completed TLS.",
+)
+TLS_FAILED = Code(
+    "TLS_FAILED",
+    Severity.FAIL,
+    "The TLS handshake with {host} at {address} failed: {reason}.",
+    fix=(
+        "A reset or protocol error in the handshake usually means a firewall or proxy "
+        "blocks TLS to this host: try another network or the LBL VPN.",
+        "Update Python/OpenSSL if the error names an unsupported protocol or cipher.",
+    ),
+    explain="TLS broke for a reason other than the certificate: protocol or cipher errors, "
+    "or the connection was reset.",
+)
+CODES = (TLS_UNTRUSTED, TLS_INTERCEPTED, TLS_HOSTNAME_MISMATCH, TLS_EXPIRED, TLS_CLOCK_SKEW,
+         TLS_NOT_YET_VALID, TLS_TIMEOUT, TLS_FAILED)
+
+
+def interception_product(cert: PeerCert | None) -> str | None:
+    if cert is None:
+        return None
+    text = f"{cert.issuer} {cert.issuer_org}".lower()
+    return next((p for p in INTERCEPTION_PRODUCTS if p in text), None)
+
+
+def issuer_text(cert: PeerCert | None) -> str:
+    if cert is None:
+        return "unknown"
+    if cert.issuer_org and cert.issuer_org != cert.issuer:
+        return f"{cert.issuer} ({cert.issuer_org})"
+    return cert.issuer or "unknown"
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
+
+
+def _span(delta: timedelta) -> str:
+    seconds = abs(delta.total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 60:.0f} minutes"
+
+
+def clock_findings(kind: str, host: str, cert: PeerCert | None, server_date: datetime | None,
+                   now: datetime) -> Finding:
+    """Expired / not yet valid: is it the certificate or this machine's clock? (pure)"""
+    issuer = issuer_text(cert)
+    facts: dict[str, Any] = dict(host=host, issuer=issuer, now=_day(now),
+                                 not_after=_day(cert.not_after if cert else None),
+                                 not_before=_day(cert.not_before if cert else None))
+    state = "not yet valid" if kind == "not_yet_valid" else "expired"
+    if server_date is not None:
+        skew = now - server_date
+        facts["data"] = {"server_date": _day(server_date), "skew_seconds": round(skew.total_seconds())}
+        if abs(skew) > CLOCK_TOLERANCE:
+            side = "ahead of" if skew.total_seconds() > 0 else "behind"
+            return TLS_CLOCK_SKEW.finding(
+                state=state, skew=f"this machine's clock is {_span(skew)} {side} the server's "
+                f"({_day(server_date)})", **facts)
+        if kind == "not_yet_valid":
+            return TLS_NOT_YET_VALID.finding(**facts)
+        return TLS_EXPIRED.finding(**facts)
+    if kind == "not_yet_valid":
+        return TLS_CLOCK_SKEW.finding(
+            state=state, skew=f"it is valid from {facts['not_before']}; the server's clock could "
+            "not be read, so check yours", **facts)
+    return TLS_EXPIRED.finding(**facts)
+
+
+def _address(ctx: RunContext) -> str | None:
+    """A reachable address of the gateway, in the clients' preference order."""
+    order = resolve.target_addresses(ctx).get("order", [])
+    reachable = {a for name in ("ipv4", "ipv6")
+                 for a in (ctx.fact(REACHABLE_FACT.format(family=name)) or [])}
+    return next((a for a in order if a in reachable), order[0] if order else None)
+
+
+def _together(*jobs: Any) -> list[Any]:
+    """Run handshakes concurrently (each is bounded by its own timeout)."""
+    results: list[Any] = [None] * len(jobs)
+
+    def work(index: int, job: Any) -> None:
+        results[index] = job()
+
+    threads = [threading.Thread(target=work, args=(i, j), daemon=True) for i, j in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def cert_data(result: TlsResult) -> dict[str, Any]:
+    data: dict[str, Any] = {"address": result.address, "protocol": result.protocol,
+                            "cipher": result.cipher, "ms": round(result.ms, 1)}
+    if result.cert is not None:
+        data["certificate"] = result.cert.to_dict()
+    return data
+
+
+def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: float,
+                     trust_source: str) -> tuple[Finding, dict[str, Any]]:
+    """Find out why verification failed: who issued the certificate, does the OS trust it."""
+    host = ctx.target.host
+    kind = first.error or "tls"
+    os_ctx = trust.os_context() if kind == "untrusted" else None
+    jobs = [lambda: shake(trust.unverified_context(), min(ctx.timeout, remaining),
+                          kind in ("expired", "not_yet_valid"))]
+    if os_ctx is not None:
+        jobs.append(lambda: shake(os_ctx, min(ctx.timeout, remaining), False))
+    found = _together(*jobs)
+    peer: TlsResult = found[0]
+    cert = peer.cert if peer.ok else None
+    data = {"trust": trust_source, "error": kind, "detail": first.detail, **cert_data(peer)}
+    issuer = issuer_text(cert)
+    now = datetime.now(timezone.utc)
+    if kind == "hostname":
+        names = ", ".join(cert.names) if cert and cert.names else (cert.subject if cert else "?")
+        return TLS_HOSTNAME_MISMATCH.finding(host=host, names=names, issuer=issuer), data
+    if kind in ("expired", "not_yet_valid"):
+        return clock_findings(kind, host, cert, peer.server_date, now), data
+    if kind == "untrusted":
+        os_ok = len(found) > 1 and found[1].ok
+        data["os_store_verifies"] = os_ok if os_ctx is not None else None
+        product = interception_product(cert)
+        if os_ok:
+            why = "which this computer's OS trust store accepts but your Python clients do not"
+            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
+        if product:
+            why = f"a TLS inspection product ({product})"
+            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
+        return TLS_UNTRUSTED.finding(host=host, trust=trust_source, issuer=issuer,
+                                     reason=first.detail or "unknown issuer"), data
+    if kind == "tls_timeout":
+        return TLS_TIMEOUT.finding(host=host, address=first.address, seconds=ctx.timeout), data
+    if kind == "proxy" and first.proxy_status == 407:
+        return HTTP_PROXY_AUTH.finding(proxy=proxy.decision(ctx).shown, where="CONNECT"), data
+    return TLS_FAILED.finding(host=host, address=first.address or "the proxy",
+                              reason=first.detail or kind), data
+
+
+def public_trust_note(ctx: RunContext, result: TlsResult, shake: Any, trust_source: str,
+                      remaining: float) -> Finding | None:
+    """Verified with SSL_CERT_FILE/DIR: would certifi (most other tools) verify it too?"""
+    if trust_source == "certifi" or remaining <= 0:
+        return None
+    public = shake(trust.certifi_context(), min(ctx.timeout, remaining), False)
+    if public.ok or public.error != "untrusted":
+        return None
+    why = (f"which only your {trust_source.split('=')[0]} trusts; tools that use their own "
+           "CA list (Node, Go, curl builds with other bundles) fail here")
+    return TLS_INTERCEPTED.finding(severity=Severity.INFO, host=ctx.target.host,
+                                   issuer=issuer_text(result.cert), why=why)
+
+
+def run(ctx: RunContext) -> Outcome:
+    target = ctx.target
+    if target.scheme != "https":
+        where = "loopback" if is_loopback(target.host) else target.host
+        return Outcome(f"plain http to {where}: no TLS to test", (), {"scheme": target.scheme})
+    start = time.monotonic()
+    budget = 2 * ctx.timeout
+    decision = proxy.decision(ctx)
+    via = decision.host_port if decision.url else None
+    address = target.host if via else _address(ctx)
+    if address is None:
+        return Outcome("no address to connect to", (), {}, skipped_because="no reachable address")
+    trust_source = trust.user_trust(ctx.env).source
+
+    def shake(context: Any, timeout: float, read_date: bool) -> TlsResult:
+        return handshake(address, target.port, target.host, context, timeout, proxy=via,
+                         read_date=read_date)
+
+    first = shake(trust.user_context(ctx), ctx.timeout, False)
+    remaining = budget - (time.monotonic() - start)
+    if first.ok:
+        findings = []
+        note = public_trust_note(ctx, first, shake, trust_source, remaining)
+        if note is not None:
+            findings.append(note)
+        cert = first.cert
+        until = cert.not_after.strftime("%Y-%m-%d") if cert and cert.not_after else "?"
+        summary = (f"{first.protocol}, {cert.subject if cert else '?'} issued by "
+                   f"{issuer_text(cert)}, valid until {until} ({first.ms:.0f} ms)")
+        if via:
+            summary += f", through the proxy {decision.shown}"
+        return Outcome(summary, findings, {"trust": trust_source, **cert_data(first)})
+    finding, data = diagnose_failure(ctx, first, shake, remaining, trust_source)
+    if via:
+        finding = replace(finding, message=finding.message + f" (through the proxy {decision.shown})")
+    return Outcome(f"{first.error}: {first.detail}"[:200], [finding], data)
+
+
+CHECK = Check(
+    id="tls",
+    title="TLS",
+    run=run,
+    needs=("net.ipv4|net.ipv6",),
+    codes=CODES,
+    order=100,
+    description="handshake, chain, issuer, hostname, validity, clock",
+)

@@ -1,0 +1,109 @@
+"""`dns` end to end against a real DNS server on loopback (and its pure parts)."""
+
+from __future__ import annotations
+
+from cborg_doctor_checks.net_dns import LOCAL_ONLY_STEP, disagreement
+
+from cborg_doctor.probes.resolve import Answer, Lookup
+
+from . import netfixtures as nf
+from .netscenario import Lab, expect, lab_fixture, statuses  # noqa: F401  (the lab fixture)
+
+
+def test_healthy_gateway_passes_everything(lab: Lab) -> None:
+    port = lab.gateway()
+    seen = lab.doctor(port=port)
+    expect(seen, statuses())
+    assert seen.code == 0
+    assert seen.report["verdict"] is None
+    dns = seen.check("dns")
+    assert dns["summary"].startswith("gateway.test → 1 IPv4, 1 IPv6")
+    assert dns["data"]["addresses"]["ipv4"] == ["127.0.0.1"]
+    assert dns["data"]["addresses"]["ipv6"] == ["::1"]
+    assert ("gateway.test", "A") in lab.dns.queries
+
+
+def test_nxdomain_is_the_only_failure(lab: Lab) -> None:
+    lab.name(mode="nxdomain")
+    seen = lab.doctor(port=443)
+    expect(seen, statuses("dns"))
+    assert seen.code == 1
+    assert seen.report["verdict"]["code"] == "DNS_NXDOMAIN"
+    finding = seen.finding("dns", "DNS_NXDOMAIN")
+    assert "gateway.test does not exist" in finding["message"]
+    assert f"name server {lab.dns.arg}" in finding["message"]
+    assert LOCAL_ONLY_STEP not in finding["fix"]
+    assert seen.check("tls")["skipped_because"] == "needs net.ipv4 or net.ipv6, which was skipped"
+
+
+def test_api_local_failure_says_it_only_resolves_on_lblnet(lab: Lab) -> None:
+    seen = lab.doctor(base_url="https://api-local.cborg.lbl.gov")
+    expect(seen, statuses("dns"))
+    finding = seen.finding("dns", "DNS_NXDOMAIN")
+    assert any("only on LBLnet" in step and "https://api.cborg.lbl.gov" in step
+               for step in finding["fix"])
+
+
+def test_servfail_is_dns_failed(lab: Lab) -> None:
+    lab.name(mode="servfail")
+    seen = lab.doctor(port=443)
+    expect(seen, statuses("dns"))
+    assert seen.codes("dns") == ["DNS_FAILED"]
+    assert "SERVFAIL" in seen.finding("dns", "DNS_FAILED")["message"]
+
+
+def test_refused_is_dns_failed(lab: Lab) -> None:
+    lab.name(mode="refused")
+    seen = lab.doctor(port=443)
+    expect(seen, statuses("dns"))
+    assert "REFUSED" in seen.finding("dns", "DNS_FAILED")["message"]
+
+
+def test_silent_name_server_is_a_timeout(lab: Lab) -> None:
+    lab.name(mode="drop")
+    seen = lab.doctor(port=443)
+    expect(seen, statuses("dns"))
+    finding = seen.finding("dns", "DNS_TIMEOUT")
+    assert "within 1 s" in finding["message"]
+    assert any("dnsTunneling=true" in step for step in finding["fix"])
+
+
+def test_no_aaaa_is_information_and_ipv6_is_skipped(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    seen = lab.doctor(port=port)
+    expect(seen, statuses(net_ipv6="skip"))
+    assert seen.code == 0
+    assert seen.codes("dns") == ["DNS_NO_IPV6"]
+    assert seen.finding("dns", "DNS_NO_IPV6")["severity"] == "info"
+    assert seen.check("net.ipv6")["skipped_because"] == "gateway.test has no IPv6 address"
+    assert seen.check("egress")["data"]["addresses"] == {"ipv4": "127.0.0.1", "ipv6": None}
+
+
+def test_ip_literal_needs_no_lookup(lab: Lab) -> None:
+    server = lab.serve(nf.litellm(), tls=lab.tls("127.0.0.1"))
+    seen = lab.doctor(base_url=f"https://127.0.0.1:{server.port}")
+    expect(seen, statuses(net_ipv6="skip"))
+    assert seen.check("dns")["summary"] == "127.0.0.1 is an IP address: no lookup needed"
+    assert lab.dns.queries == []
+
+
+def _lookup(method: str, v4: tuple[str, ...], error: str | None = None) -> Lookup:
+    a = Answer(v4) if v4 else Answer(error=error or "no_answer")
+    return Lookup("api.cborg.lbl.gov", method, a, Answer(error="no_answer"), servers=("10.0.0.53",))
+
+
+def test_disagreement_names_both_answers() -> None:
+    finding = disagreement(_lookup("system", ("10.1.1.1",)), _lookup("nameserver", ("104.18.0.1",)))
+    assert finding is not None and finding.code == "DNS_INCONSISTENT"
+    assert "system gives 10.1.1.1" in finding.message and "give 104.18.0.1" in finding.message
+    assert any("/etc/hosts" in step for step in finding.fix)
+
+
+def test_overlapping_answers_agree() -> None:
+    assert disagreement(_lookup("system", ("1.1.1.1", "2.2.2.2")),
+                        _lookup("nameserver", ("2.2.2.2",))) is None
+
+
+def test_system_answers_while_dns_times_out_is_inconsistent() -> None:
+    finding = disagreement(_lookup("system", ("10.1.1.1",)), _lookup("nameserver", (), "timeout"))
+    assert finding is not None and "give timeout" in finding.message
