@@ -127,6 +127,14 @@ def error_finding(ctx: RunContext, error: GatewayError) -> Finding | None:
     return None
 
 
+def refused(error: GatewayError) -> str:
+    """A short summary line; the finding carries the gateway's full words."""
+    what = {ErrorKind.KEY_EXPIRED: "key expired", ErrorKind.KEY_BLOCKED: "key blocked",
+            ErrorKind.IP_NOT_ALLOWED: "this network is not allowed",
+            ErrorKind.FORBIDDEN: "forbidden (likely the IP gate)"}.get(error.kind, "key rejected")
+    return f"{what} (HTTP {error.status})" if error.status is not None else what
+
+
 def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, list[Finding]]:
     """Summary and findings for a key the gateway described."""
     key = ctx.key
@@ -192,7 +200,7 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
     ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), reply.error])
     found = error_finding(ctx, reply.error)
     if found is not None:
-        return Outcome(f"rejected: {reply.error.said}", [found], data)
+        return Outcome(refused(reply.error), [found], data)
     finding = AUTH_UNVERIFIED.finding(
         fallback=f"GET /v1/models answered {reply.said()}, so the key is unchecked", **facts)
     return Outcome("key not verified", [finding], data)
@@ -209,7 +217,7 @@ def run(ctx: RunContext) -> Outcome:
         ctx.share(AUTH_ERRORS_FACT, [reply.error])
         found = error_finding(ctx, reply.error)
         if found is not None:
-            return Outcome(f"rejected: {reply.error.said}", [found],
+            return Outcome(refused(reply.error), [found],
                            {"key_info": None, "status": reply.result.status})
         return _fallback(ctx, deadline, reply)
     info = parse_key_info(reply.body)

@@ -200,7 +200,11 @@ def run(ctx: RunContext) -> Outcome:
     findings.insert(0, LIVE_OK.finding(
         model=model, ttft=_ms(timings.get("first_byte")), total=_ms(timings.get("total")),
         cost=cost_text))
-    return Outcome(f"{model}: first token {_ms(timings.get('first_byte'))}", findings, data)
+    summary = (f"{model}: first token {_ms(timings.get('first_byte'))}, "
+               f"total {_ms(timings.get('total'))}")
+    if cost is not None:
+        summary += f", cost {money(cost)}"
+    return Outcome(summary, findings, data)
 
 
 def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEntry | None,
