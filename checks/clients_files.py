@@ -91,6 +91,11 @@ class Roots:
     def allows(self, real: Path) -> bool:
         return any(real == root or root in real.parents for root in self._real)
 
+    def allows_lexically(self, path: Path) -> bool:
+        """Whether the path as written (before symlinks) is in home or the current directory."""
+        bases = [b for b in (self.home, self.cwd) if b is not None]
+        return any(path == b or b in path.parents for b in bases)
+
     def display(self, path: Path) -> str:
         """``~/x`` under home, ``./x`` under the current directory, else the file name."""
         for base, prefix in ((self.home, "~"), (self.cwd, ".")):
@@ -115,12 +120,10 @@ def read_config(path: Path, roots: Roots) -> ReadResult | None:
     except (OSError, RuntimeError):
         return ReadResult(None, ReadProblem("its path cannot be resolved (symlink loop?)"))
     if not roots.allows(real):
+        how = "is a symlink to a file" if roots.allows_lexically(path) else "is"
         return ReadResult(
             None,
-            ReadProblem(
-                "is a symlink to a file outside your home directory and the current "
-                "directory; not read"
-            ),
+            ReadProblem(f"{how} outside your home directory and the current directory; not read"),
         )
     try:
         info = os.stat(real)

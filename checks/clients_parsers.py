@@ -101,38 +101,40 @@ def load_json(text: str) -> Any:
 
 
 def strip_jsonc(text: str) -> str:
-    """JSON with comments and trailing commas (opencode, VS Code) → plain JSON."""
+    """JSON with comments and trailing commas (opencode, VS Code) → plain JSON.
+
+    Line numbers survive (a block comment leaves its newlines), and nothing inside a
+    string is touched.
+    """
     out: list[str] = []
     i, n = 0, len(text)
-    in_string = False
+    pending_comma = -1  # index in `out` of a comma that may turn out to be trailing
     while i < n:
         ch = text[i]
-        if in_string:
-            out.append(ch)
-            if ch == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                in_string = False
-            i += 1
-            continue
         if ch == '"':
-            in_string = True
-            out.append(ch)
-            i += 1
+            end = i + 1
+            while end < n and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[i : end + 1])
+            pending_comma = -1
+            i = end + 1
         elif text.startswith("//", i):
             end = text.find("\n", i)
             i = n if end < 0 else end
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
-            chunk = text[i : n if end < 0 else end + 2]
-            out.append("\n" * chunk.count("\n"))  # keep line numbers
+            out.append("\n" * text.count("\n", i, n if end < 0 else end))
             i = n if end < 0 else end + 2
         else:
+            if ch in "}]" and pending_comma >= 0:
+                out[pending_comma] = ""
+            if ch == ",":
+                pending_comma = len(out)
+            elif not ch.isspace():
+                pending_comma = -1
             out.append(ch)
             i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+    return "".join(out)
 
 
 def load_jsonc(text: str) -> Any:
@@ -152,6 +154,8 @@ def load_yaml(text: str) -> Any:
 def load_toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).split("\n", 1)[0][:120]
         match = re.search(r"line (\d+)", message)

@@ -398,3 +398,34 @@ def test_e2e_api_local_offsite_fails(home: Path) -> None:
 def test_e2e_explain_prints_the_fix_text(home: Path) -> None:
     result = run_doctor("--explain", "CLIENT_PROXY_DOWN", home=home)
     assert result.code == 0 and "start-cborg-client-proxy.sh" in result.stdout
+
+
+def test_roo_settings_named_by_vscode_autoimport(home: Path, tmp_path: Path,
+                                                 canary_key: str) -> None:
+    put(home / "cfg" / "roo.json", recorded("zoo-code-settings.json", APIKEY=canary_key))
+    put(tmp_path / "shared" / "roo.json", recorded("zoo-code-settings.json", APIKEY="x"))
+    put(home / ".config" / "Code" / "User" / "settings.json",
+        '{\n  // editor\n  "roo-cline.autoImportSettingsPath": "~/cfg/roo.json",\n'
+        f'  "other.autoImportSettingsPath": "{tmp_path / "shared" / "roo.json"}",\n}}\n')
+    outcome = run_check(home)
+    found = codes(outcome)
+    [key] = found["CLIENT_KEY_IN_FILE"]
+    assert key.data["file"] == "~/cfg/roo.json" and "Roo Code" in key.message
+    [note] = found["CLIENT_CONFIG_UNREADABLE"]
+    assert note.message == ("Roo Code: …/roo.json is outside your home directory and the "
+                            "current directory; not read.")
+    assert canary_key not in dump(outcome) and str(tmp_path) not in dump(outcome)
+
+
+def test_without_a_home_only_the_current_directory_is_read(tmp_path: Path) -> None:
+    cwd = tmp_path / "proj"
+    put(cwd / "opencode.json", recorded("opencode.json", APIKEY="{env:CBORG_API_KEY}"))
+    env = {"CBORG_API_KEY": "sk-" + "w" * 22}
+    ctx = RunContext(options=Options(timeout=2.0), env=env, key_resolution=resolve_key(None, env),
+                     target=choose_target(None, env), home=None, cwd=cwd)
+    outcome = config_clients.run(ctx)
+    assert list(codes(outcome)) == ["CLIENTS_FOUND"]
+    assert outcome.data["files"] == ["./opencode.json"]
+    nowhere = RunContext(options=Options(timeout=2.0), env={},
+                         key_resolution=resolve_key(None, {}), target=choose_target(None, {}))
+    assert list(codes(config_clients.run(nowhere))) == ["CLIENTS_NONE"]
