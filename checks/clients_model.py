@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from cborg_doctor.secrets import fingerprint
 
@@ -93,6 +94,19 @@ class KeySource:
         return self.name or "the tool's default"
 
 
+def redact_url(url: str) -> str:
+    """A URL fit for a report: no user name, password or query string."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].rsplit("@", 1)[-1]
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "…@" + netloc.rsplit("@", 1)[1]
+    query = "…" if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 def line_of(text: str, needle: str) -> int | None:
     """1-based line of the first occurrence of `needle` in `text`."""
     found = lines_of(text, needle, limit=1)
@@ -143,9 +157,14 @@ class KeyJudge:
             return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean), shown=clean[:60])
         if clean.lower() in _NO_KEY:
             return KeySource(KeyKind.NONE)
-        keyish = bool(_KEYISH.match(clean))
-        if not keyish and (_PLACEHOLDER.search(clean) or " " in clean or len(clean) < 16):
-            return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean), shown=clean[:60])
+        if not _KEYISH.match(clean):
+            if _PLACEHOLDER.search(clean):
+                return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean),
+                                 shown=clean[:60])
+            if " " in clean or len(clean) < 16:
+                # Not shaped like a key, but it could be some other secret: never shown.
+                return KeySource(KeyKind.PLACEHOLDER, line=line_of(text, clean),
+                                 shown=fingerprint(clean))
         lines = lines_of(text, clean)
         return KeySource(
             KeyKind.LITERAL,

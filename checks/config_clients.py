@@ -48,7 +48,7 @@ from .clients_files import (
     read_config,
     vscode_settings_files,
 )
-from .clients_model import ClientEntry, KeyJudge, KeyKind
+from .clients_model import ClientEntry, KeyJudge, KeyKind, redact_url
 from .clients_parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
@@ -384,14 +384,20 @@ def base_url_findings(setups: list[Setup], roots: Roots,
         setup, verdict = items[0]
         entry = setup.entry
         file = roots.display(entry.base_url_file)
+        kinds = [p.kind for p in verdict.problems]
+        extra = (
+            "If you are on site or on the LBL VPN and still see this, this machine shows no "
+            "LBL address: check that the VPN is connected (platform.vpn tells more).",
+        ) if "offsite" in kinds else ()
         found.append(CLIENT_BASE_URL.finding(
-            severity=verdict.severity,
+            severity=verdict.severity, extra_fix=extra,
             tool=entry.tool, file=file,
             line=f", line {entry.base_url_line}" if entry.base_url_line else "",
-            what=_what([s.entry for s, _ in items]), url=entry.base_url or "nowhere",
+            what=_what([s.entry for s, _ in items]),
+            url=redact_url(entry.base_url) if entry.base_url else "nowhere",
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
             setting=entry.base_url_setting, suggested=verdict.suggested,
-            data={"kinds": [p.kind for p in verdict.problems], "file": file,
+            data={"kinds": kinds, "file": file,
                   "tool": entry.tool, "suggested": verdict.suggested},
         ))
     return found
@@ -485,7 +491,7 @@ def table_rows(entries: list[ClientEntry], roots: Roots) -> list[dict[str, Any]]
             "tool": e.tool,
             "file": roots.display(e.path),
             "setup": e.label,
-            "base_url": e.base_url,
+            "base_url": redact_url(e.base_url) if e.base_url else None,
             "base_url_from": e.base_url_from,
             "model": e.model,
             "key": e.key.describe(),
@@ -502,7 +508,8 @@ def _table(setups: list[Setup]) -> str:
     for (tool, file, url, key), items in groups.items():
         via = " (cborg-client proxy)" if is_cborg_client(url) else ""
         models = _join((s.entry.model or "" for s in items), limit=8)
-        lines.append(f"{tool} · {file} → {url or 'no base URL'}{via} · models: "
+        shown = redact_url(url) if url else "no base URL"
+        lines.append(f"{tool} · {file} → {shown}{via} · models: "
                      f"{models or '–'} · key: {key}")
     return "\n".join(lines)
 

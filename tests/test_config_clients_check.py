@@ -191,7 +191,7 @@ def test_wrong_hosts_fail_with_the_setting_to_change(home: Path) -> None:
     put(home / ".codex" / "config.toml", recorded("codex_config.toml",
                                                   BASE="https://api.openai.com/v1"))
     put(home / ".aider.conf.yml", "model: openai/lbl/cborg-coder\n"
-                                  "openai-api-base: http://cborg.lbl.gov\n")
+                                  "openai-api-base: http://me:pw@cborg.lbl.gov\n")
     put(home / ".local" / "share" / "jupyter" / "jupyter_ai" / "config.json",
         recorded("jupyter_ai_config.json", BASE="https://api.cborg.lbl.gov/v1/chat/completions",
                  KEY="n/a"))
@@ -205,6 +205,7 @@ def test_wrong_hosts_fail_with_the_setting_to_change(home: Path) -> None:
     aider = by_tool["aider"]
     assert aider.data["kinds"] == ["insecure", "host"]
     assert "did you mean api.cborg.lbl.gov" in aider.message
+    assert "http://…@cborg.lbl.gov" in aider.message and "pw" not in dump(outcome)
     assert "set openai-api-base to https://api.cborg.lbl.gov." in aider.fix[0]
     jupyter = by_tool["Jupyter AI"]
     assert jupyter.data["kinds"] == ["path"]
@@ -393,6 +394,7 @@ def test_e2e_api_local_offsite_fails(home: Path) -> None:
     [finding] = [f for f in check["findings"] if f["code"] == "CLIENT_BASE_URL"]
     assert "answers only on LBLnet" in finding["message"]
     assert "set apiBase to https://api.cborg.lbl.gov/v1" in finding["fix"][0]
+    assert any("VPN is connected" in step for step in finding["fix"])
 
 
 def test_e2e_explain_prints_the_fix_text(home: Path) -> None:

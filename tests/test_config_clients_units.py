@@ -319,3 +319,19 @@ def test_expand_user_path(tree: tuple[Path, Path, Path]) -> None:
     assert expand_user_path("", home, cwd) is None
     if sys.platform != "win32":
         assert expand_user_path("/abs/x.json", home, cwd) == Path("/abs/x.json")
+
+
+def test_redact_url_drops_credentials_and_queries() -> None:
+    from cborg_doctor_checks.clients_model import redact_url
+
+    assert redact_url("https://me:secret@api.cborg.lbl.gov/v1?key=abc") == \
+        "https://…@api.cborg.lbl.gov/v1?…"
+    assert redact_url("https://api.cborg.lbl.gov/v1") == "https://api.cborg.lbl.gov/v1"
+    assert "secret" not in redact_url("http://[::1:bad@x")
+
+
+def test_short_values_that_might_be_secrets_are_never_shown() -> None:
+    source = KeyJudge().classify("hunter2pass", "k: hunter2pass\n")
+    assert source.kind is KeyKind.PLACEHOLDER and "hunter2" not in source.shown
+    template = KeyJudge().classify("ADD_YOUR_KEY_HERE", "")
+    assert template.shown == "ADD_YOUR_KEY_HERE"
