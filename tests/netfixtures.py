@@ -112,11 +112,11 @@ def closed_port(host: str = "127.0.0.1") -> int:
 class FullBacklog:
     """A listener that never accepts, with its backlog filled: new SYNs go unanswered."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.sock.listen(0)
         self.port = self.sock.getsockname()[1]
         self.fillers: list[socket.socket] = []
@@ -176,12 +176,13 @@ class HttpServer:
 
     def __init__(self, handler: Handler | None, host: str = "127.0.0.1",
                  tls: ssl.SSLContext | None = None, port: int = 0,
-                 handshake: bool = True) -> None:
+                 handshake: bool = True, banner: bytes | None = None) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.handler = handler
         self.tls = tls
         self.handshake = handshake
+        self.banner = banner  # sent at once on accept, then closed (a non-TLS service)
         self.requests: list[Request] = []
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -208,6 +209,9 @@ class HttpServer:
         sni: list[str | None] = [None]
         try:
             conn.settimeout(30)
+            if self.banner is not None:
+                conn.sendall(self.banner)
+                return
             if self.tls is not None:
                 if not self.handshake:  # TCP up, TLS never answered
                     self._stop.wait(60)

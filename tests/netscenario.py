@@ -76,9 +76,11 @@ class Lab:
         )
 
     def serve(self, handler: nf.Handler | None, host: str = "127.0.0.1", port: int = 0,
-              tls: Any = True, handshake: bool = True) -> nf.HttpServer:
+              tls: Any = True, handshake: bool = True, banner: bytes | None = None
+              ) -> nf.HttpServer:
         context = self.tls() if tls is True else (tls or None)
-        server = nf.HttpServer(handler, host=host, tls=context, port=port, handshake=handshake)
+        server = nf.HttpServer(handler, host=host, tls=context, port=port, handshake=handshake,
+                               banner=banner)
         self.closers.append(server)
         return server
 
