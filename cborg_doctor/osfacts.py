@@ -444,16 +444,21 @@ class RecordedOSFacts:
     def from_dict(
         cls, data: Mapping[str, Any], base: Path, fallback_env: Mapping[str, str] | None = None
     ) -> RecordedOSFacts:
+        def mapping(name: str) -> Mapping[str, Any]:
+            value = data.get(name)
+            return value if isinstance(value, Mapping) else {}
+
         env = data.get("env")
         root = data.get("root")
         return cls(
             system=str(data.get("system") or "Linux"),
-            env=dict(env) if isinstance(env, Mapping) else dict(fallback_env or {}),
+            env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping)
+            else dict(fallback_env or {}),
             root=(base / root) if isinstance(root, str) else None,
-            commands=data.get("commands") or {},
-            psutil=data.get("psutil"),
-            resolved=data.get("resolve") or {},
-            routes=data.get("routes") or {},
+            commands=mapping("commands"),
+            psutil=mapping("psutil") or None,
+            resolved=mapping("resolve"),
+            routes=mapping("routes"),
             base=base,
         )
 

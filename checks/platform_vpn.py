@@ -192,7 +192,9 @@ def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:
 
 
 def _addresses(value: object) -> list[str]:
-    """Addresses shared by the dns check, as strings, whatever their container."""
+    """Addresses shared by the dns check (``{"order": [...], "ipv4": ..., "ipv6": ...}``)."""
+    if isinstance(value, dict):
+        value = value.get("order") or [*(value.get("ipv4") or ()), *(value.get("ipv6") or ())]
     if not isinstance(value, (list, tuple, set, frozenset)):
         return []
     found = []

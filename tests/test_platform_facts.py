@@ -199,3 +199,12 @@ def test_a_broken_recording_replays_as_a_machine_where_nothing_is_known(tmp_path
     assert vpn["status"] == "pass" and "interfaces unknown" in vpn["summary"]
     assert wsl["status"] == "pass" and wsl["summary"] == "not WSL"
     assert report["exit_code"] == 0
+
+
+def test_a_recording_with_wrong_types_is_unknown_not_a_crash(tmp_path: Path) -> None:
+    path = save(tmp_path, {"system": "Windows", "env": ["x"], "commands": ["wslinfo"],
+                           "psutil": {"net_if_addrs": {"Wi-Fi": {"family": "AF_INET"}},
+                                      "processes": "vpnagent.exe"},
+                           "resolve": [], "routes": 7})
+    report = diagnose(RecordedOSFacts.load(path), "platform.vpn", "platform.wsl")
+    assert [c["status"] for c in report["checks"]] == ["pass", "pass"]
