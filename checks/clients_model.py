@@ -208,6 +208,7 @@ class ClientEntry:
     suggested_base: str = CBORG_V1
     base_url_line: int | None = None
     base_url_path: Path | None = None  # the file that sets the base URL, when another one
+    ignored: str = ""  # why the tool does not use this setup (a pasted key still matters)
 
     @property
     def base_url_file(self) -> Path:

@@ -248,7 +248,11 @@ def parse_continue_json(inp: ParseInput) -> list[ClientEntry]:
         _continue_model(inp, model, header_key, syntaxes, _CONTINUE_JSON_REF)
         for model in _continue_models(data)
     ]
-    return [e for e in entries if e is not None]
+    # "If a config.yaml file is present, it will be loaded instead of config.json."
+    # (docs.continue.dev, Migrating Config to YAML)
+    ignored = "Continue loads config.yaml instead" \
+        if inp.path.with_name("config.yaml").exists() else ""
+    return [replace(e, ignored=ignored) for e in entries if e is not None]
 
 
 def parse_continue_yaml(inp: ParseInput) -> list[ClientEntry]:

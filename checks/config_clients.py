@@ -403,10 +403,11 @@ def base_url_findings(setups: list[Setup], roots: Roots,
     return found
 
 
-def key_findings(setups: list[Setup], world_readable: Mapping[Path, int],
+def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mapping[Path, int],
                  env: Mapping[str, str]) -> list[Finding]:
+    """Pasted keys in any file (`every`); placeholders and unset variables where used."""
     found: list[Finding] = []
-    literal = _group((s for s in setups if s.entry.key.kind is KeyKind.LITERAL),
+    literal = _group((s for s in every if s.entry.key.kind is KeyKind.LITERAL),
                      lambda s: (s.file, s.entry.key.lines))
     for items in literal.values():
         entry = items[0].entry
@@ -496,6 +497,7 @@ def table_rows(entries: list[ClientEntry], roots: Roots) -> list[dict[str, Any]]
             "model": e.model,
             "key": e.key.describe(),
             "cborg": meant_for_cborg(e),
+            "ignored": e.ignored or None,
         }
         for e in entries
     ]
@@ -504,9 +506,10 @@ def table_rows(entries: list[ClientEntry], roots: Roots) -> list[dict[str, Any]]
 def _table(setups: list[Setup]) -> str:
     lines = []
     groups = _group(setups, lambda s: (s.entry.tool, s.file, s.entry.base_url,
-                                       s.entry.key.describe()))
-    for (tool, file, url, key), items in groups.items():
+                                       s.entry.key.describe(), s.entry.ignored))
+    for (tool, file, url, key, ignored), items in groups.items():
         via = " (cborg-client proxy)" if is_cborg_client(url) else ""
+        via += f" (not used: {ignored})" if ignored else ""
         models = _join((s.entry.model or "" for s in items), limit=8)
         shown = redact_url(url) if url else "no base URL"
         lines.append(f"{tool} · {file} → {shown}{via} · models: "
@@ -517,19 +520,21 @@ def _table(setups: list[Setup]) -> str:
 def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: Probe,
            offsite: Callable[[], bool | None], deadline: float | None = None) -> Outcome:
     """Turn what was read into findings, a summary and the data later checks read."""
-    setups = [Setup(e, roots.display(e.path)) for e in collection.entries if meant_for_cborg(e)]
-    others = len(collection.entries) - len(setups)
+    every = [Setup(e, roots.display(e.path)) for e in collection.entries if meant_for_cborg(e)]
+    # Setups the tool does not load: only a key pasted into them still matters.
+    setups = [s for s in every if not s.entry.ignored]
+    others = len(collection.entries) - len(every)
     findings: list[Finding] = []
     findings += base_url_findings(setups, roots, offsite)
     proxy, states = proxy_findings(setups, probe, deadline)
     findings += [f for f in proxy if f.code == CLIENT_PROXY_DOWN.code]
-    findings += key_findings(setups, collection.world_readable, env)
+    findings += key_findings(every, setups, collection.world_readable, env)
     findings += note_findings(collection.notes, roots)
     findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
-    files = {s.file for s in setups}
-    if setups:
-        findings.append(CLIENTS_FOUND.finding(count=len(setups), files=len(files),
-                                              table=_table(setups)))
+    files = {s.file for s in every}
+    if every:
+        findings.append(CLIENTS_FOUND.finding(count=len(every), files=len(files),
+                                              table=_table(every)))
     else:
         findings.append(CLIENTS_NONE.finding(
             others=f" ({others} setup(s) for other services found)" if others else ""))
@@ -539,9 +544,9 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
         for s in setups if s.entry.model
     }.values())
     problems = sum(1 for f in findings if f.severity is not Severity.INFO)
-    tools = _join((s.entry.tool for s in setups), limit=6)
-    if setups:
-        summary = f"{len(setups)} setup(s) in {len(files)} file(s): {tools}"
+    tools = _join((s.entry.tool for s in every), limit=6)
+    if every:
+        summary = f"{len(every)} setup(s) in {len(files)} file(s): {tools}"
         summary += f"; {problems} problem(s)" if problems else ""
     else:
         summary = "no tool set up for CBorg"

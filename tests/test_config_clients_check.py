@@ -431,3 +431,17 @@ def test_without_a_home_only_the_current_directory_is_read(tmp_path: Path) -> No
     nowhere = RunContext(options=Options(timeout=2.0), env={},
                          key_resolution=resolve_key(None, {}), target=choose_target(None, {}))
     assert list(codes(config_clients.run(nowhere))) == ["CLIENTS_NONE"]
+
+
+def test_continue_ignores_config_json_next_to_config_yaml(home: Path, canary_key: str) -> None:
+    put(home / ".continue" / "config.yaml", recorded("continue_config.yaml").replace(
+        "api-local.cborg.lbl.gov", "api.cborg.lbl.gov"))
+    put(home / ".continue" / "config.json", recorded("continue_easy.json", KEY=canary_key)
+        .replace("https://api.cborg.lbl.gov", "https://api.openai.com/v1"))
+    outcome = run_check(home)
+    found = codes(outcome)
+    assert "CLIENT_BASE_URL" not in found  # Continue does not load config.json
+    [key] = found["CLIENT_KEY_IN_FILE"]  # but the pasted key is still there
+    assert key.data["file"] == "~/.continue/config.json"
+    assert all(r["file"] != "~/.continue/config.json" for r in outcome.data["configured_models"])
+    assert "not used: Continue loads config.yaml instead" in found["CLIENTS_FOUND"][0].message
