@@ -108,7 +108,7 @@ CLIENT_KEY_PLACEHOLDER = Code(
 CLIENT_KEY_ENV_UNSET = Code(
     "CLIENT_KEY_ENV_UNSET",
     Severity.WARN,
-    "{tool} ({file}) reads its key from ${variable}, which is not set in this shell.",
+    "{users}: the key comes from ${variable}, which is not set in this shell.",
     fix=(
         "export {variable}=sk-...  in ~/.bashrc or ~/.zshrc (Windows: setx {variable} sk-...), "
         f"with the key from {KEY_PAGE}; then open a new terminal.",
@@ -438,10 +438,12 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
         ))
     unset = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.ENV
                     and not env.get(s.entry.key.name, "").strip()),
-                   lambda s: (s.file, s.entry.key.name))
-    for (file, variable), items in unset.items():
-        found.append(CLIENT_KEY_ENV_UNSET.finding(tool=items[0].entry.tool, file=file,
-                                                  variable=variable))
+                   lambda s: s.entry.key.name)
+    for variable, items in unset.items():
+        by_tool = _group(items, lambda s: s.entry.tool)
+        users = "; ".join(f"{tool} ({_join(s.file for s in group)})"
+                          for tool, group in by_tool.items())
+        found.append(CLIENT_KEY_ENV_UNSET.finding(users=users, variable=variable))
     return found
 
 
