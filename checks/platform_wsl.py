@@ -237,8 +237,9 @@ def read_config(facts: OSFacts, side: WindowsSide) -> ConfigState | None:
     problems: list[str] = []
     parsed = wslconfig.parse(text or "")
     if text is None and txt is not None:
-        problems.append("the file is named .wslconfig.txt (Notepad adds .txt); WSL reads only "
-                        ".wslconfig, so none of it applies")
+        problems.append("the file is named .wslconfig.txt (Notepad adds .txt, and Explorer "
+                        "hides it); WSL reads only .wslconfig, so none of it applies: rename it "
+                        "with `ren %UserProfile%\\.wslconfig.txt .wslconfig` in cmd")
         parsed_txt = wslconfig.parse(txt)
         problems += [p.text for p in parsed_txt.problems]
         return ConfigState(".wslconfig.txt", wslconfig.parse(""), tuple(problems), txt)
@@ -416,8 +417,14 @@ def _nat_vpn(info: WslInfo, side: WindowsSide, config: ConfigState | None,
                                extra_fix=extra, data={"explains": list(EXPLAINED)})
 
 
+# Seven spaces: a code block inside a numbered step ("1. ") in the Markdown report, and
+# plainly indented on the console. WSL skips leading spaces, so a pasted copy still works.
+SNIPPET_INDENT = " " * 7
+
+
 def _indent(text: str) -> str:
-    return "\n".join(f"    {line}" if line else "" for line in text.rstrip("\n").splitlines())
+    return "\n".join(f"{SNIPPET_INDENT}{line}" if line else ""
+                     for line in text.rstrip("\n").splitlines())
 
 
 CHECK = Check(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cborg_doctor_checks.platform_wsl import SNIPPET_INDENT
 
 from cborg_doctor.check import CheckResult
 from cborg_doctor.findings import Finding, Severity, Status
@@ -12,7 +13,8 @@ from cborg_doctor.report import find_verdict
 from tests.doctor import run_doctor
 from tests.test_platform_facts import codes, diagnose, finding, machine, replay, save
 
-SNIPPET = "    [wsl2]\n    networkingMode=mirrored\n    dnsTunneling=true"
+IN = SNIPPET_INDENT
+SNIPPET = f"{IN}[wsl2]\n{IN}networkingMode=mirrored\n{IN}dnsTunneling=true"
 
 
 def wsl(tmp_path: Path, **kw: object) -> dict:
@@ -67,8 +69,8 @@ def test_the_fix_merges_into_the_users_wsl2_section(tmp_path: Path) -> None:
                 wslconfig="nat-explicit.wslconfig")
     assert codes(check) == ["WSL_DETECTED", "WSL_NAT_VPN"]
     assert finding(check, "WSL_NAT_VPN")["fix"][0].endswith(
-        ":\n\n    [wsl2]\n    memory=8GB\n    networkingMode=mirrored\n    swap=0\n"
-        "    dnsTunneling=true"
+        f":\n\n{IN}[wsl2]\n{IN}memory=8GB\n{IN}networkingMode=mirrored\n{IN}swap=0\n"
+        f"{IN}dnsTunneling=true"
     )
 
 
@@ -109,7 +111,7 @@ def test_misspelled_keys_are_ignored_and_the_fix_corrects_them(tmp_path: Path) -
     ignored = finding(check, "WSL_CONFIG_IGNORED")
     assert "line 3: WSL knows no `networkMode`, the setting is networkingMode" in ignored["message"]
     assert "line 4: WSL knows no `dnsTunnelling`, the setting is dnsTunneling" in ignored["message"]
-    corrected = ":\n\n    [wsl2]\n    memory=8GB\n    networkingMode=mirrored\n    dnsTunneling=true"
+    corrected = f":\n\n{IN}[wsl2]\n{IN}memory=8GB\n{IN}networkingMode=mirrored\n{IN}dnsTunneling=true"
     assert ignored["fix"][0].endswith(corrected)
     assert finding(check, "WSL_NAT_VPN")["fix"][0].endswith(corrected)
 
@@ -121,8 +123,8 @@ def test_wrong_section(tmp_path: Path) -> None:
     ignored = finding(check, "WSL_CONFIG_IGNORED")
     assert "line 2: networkingMode is under [wsl]; WSL reads it only under [wsl2]" in \
         ignored["message"]
-    assert ignored["fix"][0].endswith("\n    [wsl2]\n    networkingMode=mirrored\n"
-                                      "    dnsTunneling=true")
+    assert ignored["fix"][0].endswith(f"\n{IN}[wsl2]\n{IN}networkingMode=mirrored\n"
+                                      f"{IN}dnsTunneling=true")
 
 
 def test_notepad_saved_it_as_wslconfig_txt(tmp_path: Path) -> None:
@@ -213,7 +215,7 @@ def test_cli_json_exit_codes_and_no_secrets(tmp_path: Path, home: Path, canary_k
     assert report["verdict"]["code"] == "WSL_NAT_VPN"
     check = report["checks"][0]
     assert check["id"] == "platform.wsl" and codes(check) == ["WSL_DETECTED", "WSL_NAT_VPN"]
-    assert "    networkingMode=mirrored\n    swap=0\n" in finding(check, "WSL_NAT_VPN")["fix"][0]
+    assert f"{IN}networkingMode=mirrored\n{IN}swap=0\n" in finding(check, "WSL_NAT_VPN")["fix"][0]
     assert canary_key not in run.output
 
     strict = run_doctor(*args, "--fail-on", "warn", home=home, env=env)
