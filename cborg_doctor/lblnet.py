@@ -1,8 +1,16 @@
 """LBL's public address ranges: one table, used by the VPN check and the egress check.
 
-Source: ARIN registrations for Lawrence Berkeley National Laboratory
-(NET-128-3-0-0-1 128.3.0.0/16, NET-131-243-0-0-1 131.243.0.0/16, and the IPv6
-allocation 2620:83:8000::/48), as listed in the cborg-doctor issue on platform checks.
+Source: LBL IT, "Private (RFC1918) IP Address Assignments at LBL"
+(https://commons.lbl.gov/display/itfaq/Private+%28RFC1918%29+IP+Address+Assignments+at+LBL):
+the main LBL network (AS16: desktops, labs and instruments in the Berkeley and
+Emeryville buildings) has public IPv4 addresses in 128.3.0.0/16 and 131.243.0.0/16
+and IPv6 addresses in 2620:83:8000::/48; these match ARIN's registrations for
+Lawrence Berkeley National Laboratory (NET-128-3-0-0-1, NET-131-243-0-0-1).
+
+Not covered, by the same page: LBL's visitor wireless and eduroam, ESnet and NERSC
+(separate autonomous systems), so a machine there is not on LBLnet. Inside LBLnet
+some subnets use private RFC 1918 addresses, so "no LBL address here" does not
+prove a machine is off-site: the egress check's view of the public address does.
 """
 
 from __future__ import annotations

@@ -65,8 +65,9 @@ OFFSITE = Code(
         "ones the IPv6 address): the egress check shows both.",
     ),
     explain=f"No interface holds an address in LBL's ranges ({RANGES}). That is normal "
-    "at home or while travelling, and CBorg then requires IP authorization; on an LBL "
-    "network with private addressing the egress check tells the real picture.",
+    "at home, while travelling, and on LBL's visitor wireless or eduroam (separate networks, "
+    "not LBLnet), and CBorg then requires IP authorization. Some LBLnet subnets use private "
+    "addresses behind NAT: there the egress check tells the real picture.",
 )
 VPN_SPLIT_TUNNEL = Code(
     "VPN_SPLIT_TUNNEL",
