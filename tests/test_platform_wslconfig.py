@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from cborg_doctor_checks import platform_wslconfig as wslconfig
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 DATA = Path(__file__).parent / "data" / "platform" / "wslconfig"
 
@@ -121,3 +123,26 @@ def test_merged_files_parse_clean() -> None:
         assert result.problems == (), path.name
         assert result.value("networkingMode") == "mirrored"
         assert result.value("dnsTunneling") == "true"
+
+
+_LINES = st.sampled_from([
+    "[wsl2]", "[WSL2]", "[experimental]", "[wsl]", "[boot]", "[wsl 2]", "", "# comment",
+    "; old comment", "memory=8GB", "networkingMode=nat", "networkingMode=mirrored",
+    "networkingMode=NAT", "networkMode=mirrored", "networking_mode=mirrored",
+    "dnsTunneling=false", "dnsTunnelling=true", "autoProxy=true", "firewall=false",
+    "swap=0", "  networkingMode = \"mirrored\"  # quoted", "kernelCommandLine=quiet",
+])
+
+
+@given(st.lists(_LINES, max_size=14))
+@settings(max_examples=300, deadline=None)
+def test_merged_always_yields_a_file_wsl_reads_as_mirrored(lines: list[str]) -> None:
+    text = "\n".join(lines) + "\n"
+    result = wslconfig.merged(text)
+    config = wslconfig.parse(result)
+    assert config.value("networkingMode") == "mirrored"
+    assert config.value("dnsTunneling") == "true"
+    wanted = {"networkingmode", "dnstunneling"}
+    assert not [p for p in config.problems if p.key and p.key.lower() in wanted]
+    assert wslconfig.merged(result) == result  # merging twice changes nothing
+    assert result.count("[wsl2]") <= max(1, text.count("[wsl2]"))
