@@ -70,3 +70,43 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
 def test_strip_jsonc_leaves_plain_json_alone(doc: Any) -> None:
     text = json.dumps(doc)
     assert json.loads(strip_jsonc(text)) == doc
+
+
+_URLSAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=_URLSAFE, min_size=16, max_size=60),
+       st.sampled_from(["opencode", "aider", "dotenv", "codex"]),
+       st.sampled_from([0o600, 0o644]))
+def test_a_pasted_key_never_reaches_the_output(secret: str, tool: str, mode: int) -> None:
+    import tempfile
+
+    from cborg_doctor_checks.clients_files import Roots
+    from cborg_doctor_checks.config_clients import ProxyState, assess, collect
+
+    key = "sk-" + secret
+    layouts = {
+        "opencode": (".config/opencode/opencode.json",
+                     '{"provider": {"cborg": {"options": {"baseURL": '
+                     f'"https://api.cborg.lbl.gov/v1", "apiKey": "{key}"}}}}}}}}'),
+        "aider": (".aider.conf.yml", f"model: openai/lbl/cborg-chat\nopenai-api-key: {key}\n"),
+        "dotenv": (".env", f"CBORG_API_KEY={key}\nOPENAI_BASE_URL=https://api.openai.com/v1\n"),
+        "codex": (".codex/config.toml", 'model_provider = "cborg"\n[model_providers.cborg]\n'
+                  f'base_url = "http://example.org/v1"\nexperimental_bearer_token = "{key}"\n'),
+    }
+    rel, text = layouts[tool]
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        path = home / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(mode)
+        roots = Roots(home, home)
+        outcome = assess(collect(roots, {}, KeyJudge([key])), roots, {},
+                         lambda h, p: ProxyState(False, "refused"), lambda: None)
+    codes = {f.code for f in outcome.findings}
+    assert "CLIENT_KEY_IN_FILE" in codes
+    shown = json.dumps([outcome.summary, [f.to_dict() for f in outcome.findings],
+                        [dict(f.data) for f in outcome.findings], dict(outcome.data)])
+    assert key not in shown

@@ -335,3 +335,15 @@ def test_short_values_that_might_be_secrets_are_never_shown() -> None:
     assert source.kind is KeyKind.PLACEHOLDER and "hunter2" not in source.shown
     template = KeyJudge().classify("ADD_YOUR_KEY_HERE", "")
     assert template.shown == "ADD_YOUR_KEY_HERE"
+
+
+def test_globs_are_bounded(tree: tuple[Path, Path, Path]) -> None:
+    from cborg_doctor_checks.clients_files import MAX_GLOB
+
+    home, _cwd, _ = tree
+    assistants = home / ".continue" / "assistants"
+    assistants.mkdir(parents=True)
+    for n in range(MAX_GLOB + 10):
+        (assistants / f"a{n:03}.yaml").write_text("models: []\n")
+    found = [c for c in home_candidates(home, {}) if "assistants" in str(c.path)]
+    assert len(found) == MAX_GLOB
