@@ -189,3 +189,11 @@ def test_tunnel_gone_is_offsite(laptop: Laptop, home: Path) -> None:
     check = _vpn(report)
     assert _codes(check) == ["OFFSITE"]
     assert check["summary"] == f"no VPN; off-site; the gateway ({GATEWAY4}) is reached via eth0"
+
+
+def test_without_root_the_namespace_tests_skip_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.skip.Exception, match="needs root"):
+        _require_netns()
