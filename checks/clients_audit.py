@@ -20,6 +20,7 @@ Base-URL problems, worst first (all `fail`, except the OpenAI SDK's default in a
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,12 +57,22 @@ class UrlVerdict:
             else Severity.WARN
 
 
+def is_local(host: str) -> bool:
+    """Loopback, or the unspecified address (``0.0.0.0``), which clients reach as loopback."""
+    if is_loopback(host):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def proxy_address(url: str | None) -> tuple[str, int] | None:
     """(host, port) when `url` is plain http(s) to this machine, e.g. the cborg-client proxy."""
     if not url:
         return None
     target = parse_target(url, "")
-    if not target.valid or not is_loopback(target.host):
+    if not target.valid or not is_local(target.host):
         return None
     return target.host, target.port
 
@@ -131,7 +142,7 @@ def judge_url(entry: ClientEntry, offsite: Callable[[], bool | None]) -> UrlVerd
     path_problem = _path_problem(target.path)
     fixed_path = target.path if path_problem is None else \
         ("/v1" if target.path.startswith("/v1") else "")
-    if is_loopback(host):
+    if is_local(host):
         return None if path_problem is None else \
             UrlVerdict((path_problem,), target.origin + fixed_path)
     problems: list[UrlProblem] = []

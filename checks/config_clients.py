@@ -274,9 +274,12 @@ def _loopback_addresses(host: str) -> list[str]:
     if clean.lower() == "localhost":
         return ["127.0.0.1", "::1"]
     try:
-        return [str(ipaddress.ip_address(clean))]
+        ip = ipaddress.ip_address(clean)
     except ValueError:
         return []
+    if ip.is_unspecified:  # 0.0.0.0 and :: reach this machine
+        return ["127.0.0.1"] if ip.version == 4 else ["::1"]
+    return [str(ip)]
 
 
 def tcp_probe(timeout: float) -> Probe:

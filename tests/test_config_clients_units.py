@@ -347,3 +347,13 @@ def test_globs_are_bounded(tree: tuple[Path, Path, Path]) -> None:
         (assistants / f"a{n:03}.yaml").write_text("models: []\n")
     found = [c for c in home_candidates(home, {}) if "assistants" in str(c.path)]
     assert len(found) == MAX_GLOB
+
+
+def test_unspecified_address_counts_as_this_machine() -> None:
+    from cborg_doctor_checks.config_clients import _loopback_addresses
+
+    assert proxy_address("http://0.0.0.0:8001") == ("0.0.0.0", 8001)
+    assert kinds("http://0.0.0.0:4000/v1") == []
+    assert _loopback_addresses("0.0.0.0") == ["127.0.0.1"]
+    assert _loopback_addresses("[::]") == ["::1"]
+    assert _loopback_addresses("example.org") == []
