@@ -262,7 +262,7 @@ def run(ctx: RunContext) -> Outcome:
                                            addresses=addrs, route=vpn_route))
     for route in routes:
         iface = route_ifaces[route.destination]
-        if tunnels and iface and iface not in tunnel_names:
+        if tunnels and iface and iface not in tunnel_names and not _is_loopback(route.destination):
             findings.append(VPN_SPLIT_TUNNEL.finding(destination=route.destination,
                                                      interface=iface, local=route.local_address))
 

@@ -199,3 +199,9 @@ def test_a_gateway_on_loopback_is_on_this_machine(tmp_path: Path) -> None:
     check = vpn(tmp_path, base_url="http://127.0.0.1:4000", kernel="linux", psutil="linux-home",
                 routes={"127.0.0.1": "127.0.0.1"})
     assert check["summary"].endswith("the gateway (127.0.0.1) is on this machine (loopback)")
+
+
+def test_a_loopback_gateway_is_no_split_tunnel(tmp_path: Path) -> None:
+    check = vpn(tmp_path, base_url="http://127.0.0.1:4000", kernel="linux",
+                psutil="linux-cscotun0", routes={"127.0.0.1": "127.0.0.1"})
+    assert codes(check) == ["VPN_ACTIVE", "ON_LBLNET"]
