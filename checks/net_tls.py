@@ -289,7 +289,7 @@ def run(ctx: RunContext) -> Outcome:
 
     def shake(context: Any, timeout: float, read_date: bool) -> TlsResult:
         return handshake(address, target.port, target.host, context, timeout, proxy=via,
-                         read_date=read_date)
+                         proxy_auth=decision.authorization, read_date=read_date)
 
     first = shake(trust.user_context(ctx), ctx.timeout, False)
     remaining = budget - (time.monotonic() - start)

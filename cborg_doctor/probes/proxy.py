@@ -12,6 +12,7 @@ decision as the fact ``proxy.decision``; probes read it from there.
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,13 +44,33 @@ class ProxyDecision:
     def host_port(self) -> tuple[str, int] | None:
         if not self.url:
             return None
-        parts = urlsplit(self.url if "://" in self.url else "http://" + self.url)
+        try:
+            parts = urlsplit(self.url if "://" in self.url else "http://" + self.url)
+        except ValueError:
+            return "", 0
         default = 443 if parts.scheme == "https" else 80
         try:
             port = parts.port or default
         except ValueError:
             port = default
         return (parts.hostname or ""), port
+
+    @property
+    def authorization(self) -> str | None:
+        """The Proxy-Authorization header value for credentials in the proxy URL."""
+        if not self.url:
+            return None
+        import base64
+        from urllib.parse import unquote
+
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:
+            return None
+        if parts.username is None:
+            return None
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
 
     def to_fact(self) -> dict[str, Any]:
         return {"url": self.url, "source": self.source, "bypassed_by": self.bypassed_by,
@@ -58,11 +79,14 @@ class ProxyDecision:
 
 def redact(url: str) -> str:
     """A proxy URL without its password."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # not a URL urllib can split: hide anything that may be a login
+        return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def environment_settings(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:

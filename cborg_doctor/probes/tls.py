@@ -111,8 +111,8 @@ def decode_der(der: bytes) -> PeerCert | None:
     return peer_cert_from_dict(info)
 
 
-def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float
-                ) -> tuple[socket.socket | None, int | None, str]:
+def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
+                auth: str | None = None) -> tuple[socket.socket | None, int | None, str]:
     """CONNECT through an HTTP proxy: (socket, status, detail); socket None on failure."""
     proxy_host, proxy_port = proxy
     try:
@@ -121,7 +121,8 @@ def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float
         return None, None, f"cannot reach the proxy {proxy_host}:{proxy_port}: {errors.describe(exc)}"
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"))
+        login = f"Proxy-Authorization: {auth}\r\n" if auth else ""
+        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{login}\r\n".encode("ascii"))
         data = b""
         while b"\r\n\r\n" not in data and len(data) < 16384:
             chunk = sock.recv(4096)
@@ -148,6 +149,7 @@ def handshake(
     timeout: float,
     *,
     proxy: tuple[str, int] | None = None,
+    proxy_auth: str | None = None,
     read_date: bool = False,
 ) -> TlsResult:
     """Connect (or CONNECT through `proxy`) and do one TLS handshake with SNI."""
@@ -158,7 +160,7 @@ def handshake(
         return TlsResult(address, port, server_name, False, _ms(start), kind, detail, **extra)
 
     if proxy is not None:
-        raw, status, detail = open_tunnel(proxy, server_name, port, timeout)
+        raw, status, detail = open_tunnel(proxy, server_name, port, timeout, proxy_auth)
         if raw is None:
             return fail("proxy", detail, proxy_status=status)
     else:

@@ -1,0 +1,76 @@
+"""The path through an HTTP CONNECT proxy, as the user's clients take it."""
+
+from __future__ import annotations
+
+from . import netfixtures as nf
+from .netscenario import Lab, expect, lab_fixture, statuses  # noqa: F401  (the lab fixture)
+
+ALL = "egress,config.proxy"
+
+
+def _proxy(lab: Lab, **kwargs: str) -> nf.ConnectProxy:
+    proxy = nf.ConnectProxy({"gateway.test": "127.0.0.1"}, **kwargs)
+    lab.closers.append(proxy)
+    return proxy
+
+
+def test_everything_goes_through_the_proxy(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    proxy = _proxy(lab)
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    assert seen.codes("config.proxy") == ["PROXY_IN_USE"]
+    assert seen.check("net.ipv4")["summary"].startswith("1/1 IPv4 addresses of the proxy 127.0.0.1")
+    assert seen.check("net.ipv6")["skipped_because"] == "the proxy 127.0.0.1 has no IPv6 address"
+    assert f"through the proxy {proxy.url}" in seen.check("tls")["summary"]
+    assert seen.check("http")["data"]["via_proxy"] == proxy.url
+    assert seen.check("egress")["summary"] == f"IPv4 127.0.0.1 (through the proxy {proxy.url})"
+    assert len(proxy.tunnels) >= 3 and set(proxy.tunnels) == {f"gateway.test:{port}"}
+
+
+def test_proxy_login_required(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    proxy = _proxy(lab, require_auth="alice:pa55")
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
+    expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
+    finding = seen.finding("tls", "HTTP_PROXY_AUTH")
+    assert f"The proxy {proxy.url} wants a login (HTTP 407 on CONNECT)" in finding["message"]
+    assert seen.report["verdict"]["code"] == "HTTP_PROXY_AUTH"
+
+
+def test_proxy_login_in_the_url_works_and_stays_secret(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    proxy = _proxy(lab, require_auth="alice:pa55")
+    url = proxy.url.replace("http://", "http://alice:pa55@")
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": url})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    assert "pa55" not in seen.everything
+
+
+def test_proxy_down_is_the_root_cause(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    closed = nf.closed_port()
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": f"http://127.0.0.1:{closed}"})
+    expect(seen, {**statuses("net.ipv4", net_ipv6="skip"), "config.proxy": "pass"})
+    message = seen.finding("net.ipv4", "TCP_REFUSED")["message"]
+    assert f"TCP to the proxy 127.0.0.1 port {closed} is refused" in message
+
+
+def test_no_proxy_sends_the_gateway_direct(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    closed = nf.closed_port()
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": f"http://127.0.0.1:{closed}",
+                                                "NO_PROXY": "localhost,.test"})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    assert seen.codes("config.proxy") == ["PROXY_BYPASSED"]
+    assert seen.check("http")["data"]["via_proxy"] is None
+
+
+def test_direct_dns_failure_is_only_information_through_a_proxy(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    lab.name(mode="nxdomain")  # this machine cannot resolve it; the proxy can
+    proxy = _proxy(lab)
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    finding = seen.finding("dns", "DNS_NXDOMAIN")
+    assert finding["severity"] == "info" and "resolves names itself" in finding["message"]
