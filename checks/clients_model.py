@@ -39,7 +39,7 @@ _PLACEHOLDER = re.compile(r"your|here|<[^>]*>|^x{3,}$|^\.\.\.$|replace|changeme|
                           re.IGNORECASE)
 
 # Ways tools spell "take this from somewhere else".
-_CONTINUE_SECRET = re.compile(r"^\$\{\{\s*(?:secrets|inputs)\.([A-Za-z0-9_\-]+)\s*\}\}$")
+_CONTINUE_SECRET = re.compile(r"^\$\{\{\s*(?:secrets|inputs)\.([A-Za-z0-9_./\-]+)\s*\}\}$")
 _OPENCODE_ENV = re.compile(r"^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 _OPENCODE_FILE = re.compile(r"^\{file:([^}]+)\}$")
 _DOLLAR_ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$|^\$([A-Za-z_][A-Za-z0-9_]*)$")
