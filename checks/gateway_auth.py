@@ -108,7 +108,8 @@ def _shape_hint(ctx: RunContext) -> str:
     return ""
 
 
-def error_finding(ctx: RunContext, error: GatewayError) -> Finding | None:
+def error_finding(ctx: RunContext, error: GatewayError,
+                  deadline: Deadline | None = None) -> Finding | None:
     """The auth finding for an error answer, or None when it says nothing about the key."""
     key = ctx.key
     facts = {"fingerprint": key.fingerprint if key else "…", "said": error.said,
@@ -123,7 +124,7 @@ def error_finding(ctx: RunContext, error: GatewayError) -> Finding | None:
     if error.kind is ErrorKind.KEY_BLOCKED:
         return KEY_BLOCKED.finding(data=data, **facts)
     if error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        return ip_not_allowed(ctx, error)
+        return ip_not_allowed(ctx, error, deadline)
     return None
 
 
@@ -198,7 +199,7 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
         return Outcome("key accepted by GET /v1/models (details unavailable)", [finding], data)
     assert reply.error is not None
     ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), reply.error])
-    found = error_finding(ctx, reply.error)
+    found = error_finding(ctx, reply.error, deadline)
     if found is not None:
         return Outcome(refused(reply.error), [found], data)
     finding = AUTH_UNVERIFIED.finding(
@@ -215,7 +216,7 @@ def run(ctx: RunContext) -> Outcome:
         return _fallback(ctx, deadline, reply)
     if reply.error is not None:
         ctx.share(AUTH_ERRORS_FACT, [reply.error])
-        found = error_finding(ctx, reply.error)
+        found = error_finding(ctx, reply.error, deadline)
         if found is not None:
             return Outcome(refused(reply.error), [found],
                            {"key_info": None, "status": reply.result.status})

@@ -129,6 +129,25 @@ IP_NOT_ALLOWED = Code(
 )
 
 
+def await_egress(ctx: RunContext, deadline: Deadline) -> None:
+    """Give the `egress` check (which runs beside this one) time to name the addresses.
+
+    Only when egress is part of this run: it needs `http` like we do, so it is
+    running now; we wait at most until this check's own time is nearly up.
+    """
+    options = ctx.options
+    if ctx.fact(EGRESS_FACT) is not None or "egress" in options.skip:
+        return
+    if options.only and "egress" not in options.only:
+        return
+    from cborg_doctor.registry import load_registry
+
+    if load_registry().get("egress") is None:
+        return
+    while ctx.result("egress") is None and deadline.remaining > 0.5:
+        time.sleep(0.05)
+
+
 def egress_text(ctx: RunContext, seen: str | None = None) -> str:
     """The addresses to authorize, as the egress check found them (or what the gateway saw)."""
     fact = ctx.fact(EGRESS_FACT)
@@ -145,7 +164,10 @@ def egress_text(ctx: RunContext, seen: str | None = None) -> str:
     return " and ".join(found)
 
 
-def ip_not_allowed(ctx: RunContext, error: GatewayError) -> Finding:
+def ip_not_allowed(ctx: RunContext, error: GatewayError,
+                   deadline: Deadline | None = None) -> Finding:
+    if deadline is not None:
+        await_egress(ctx, deadline)
     seen = (
         f"the gateway saw the address {error.address}"
         if error.address

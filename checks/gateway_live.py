@@ -133,7 +133,8 @@ def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | N
     return None, None
 
 
-def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply) -> Finding:
+def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
+            deadline: Deadline) -> Finding:
     """The finding for a failed completion: the root cause's own code where there is one."""
     if error.kind is ErrorKind.BUDGET_EXCEEDED:
         return budget_exceeded(ctx, error, f"a completion with {model}")
@@ -143,7 +144,7 @@ def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply) -> F
         return LIVE_RATE_LIMITED.finding(model=model, said=error.said, retry=retry,
                                          data={"retry_after": wait})
     if is_auth_kind(error.kind) or error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        found = error_finding(ctx, error)
+        found = error_finding(ctx, error, deadline)
         if found is not None:
             return found
     return LIVE_FAILED.finding(model=model, said=error.said,
@@ -180,10 +181,10 @@ def run(ctx: RunContext) -> Outcome:
                        data)
     if streamed.error is not None:
         return Outcome(f"failed: {streamed.error.said}",
-                       [failure(ctx, model, streamed.error, streamed)], data)
+                       [failure(ctx, model, streamed.error, streamed, deadline)], data)
     chunks, in_stream = parse_stream(result.body)
     if in_stream is not None:
-        return Outcome(f"failed: {in_stream.said}", [failure(ctx, model, in_stream, streamed)],
+        return Outcome(f"failed: {in_stream.said}", [failure(ctx, model, in_stream, streamed, deadline)],
                        data)
     if chunks == 0:
         text = result.text[:200]

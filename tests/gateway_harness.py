@@ -45,6 +45,8 @@ def diagnose(
     options = Options(base_url=base_url, model=model, live=live, timeout=timeout, no_report=True)
     env = {"CBORG_API_KEY": key} if key is not None else {}
     ctx = build_context(options, env)
+    # No egress check here: say so, or auth would wait for it on a refused address.
+    ctx.share("egress.addresses", {"ipv4": None, "ipv6": None})
     for name, value in (facts or {}).items():
         ctx.share(name, value)
     return run_diagnosis(ctx, registry)

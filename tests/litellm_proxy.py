@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,10 +131,17 @@ def _wait_alive(proc: subprocess.Popen[bytes], url: str, bound: float) -> None:
     raise RuntimeError(f"LiteLLM did not answer {url} within {bound:.0f} s")
 
 
-@pytest.fixture(scope="session", name="litellm_proxy")
-def litellm_proxy_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
-    """A running LiteLLM proxy on a free loopback port, stopped at the session's end."""
-    folder = tmp_path_factory.mktemp("litellm")
+_STASH = pytest.StashKey["_Running"]()
+
+
+@dataclass
+class _Running:
+    proxy: LiteLLMProxy | None
+    failure: str | None
+
+
+def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
+    """Write the config and custom auth, start LiteLLM, wait for liveliness (bounded)."""
     config = folder / "config.yaml"
     config.write_text(CONFIG.replace("{master_key}", MASTER_KEY), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
@@ -156,16 +162,38 @@ def litellm_proxy_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
+        _wait_alive(proc, base_url + "/health/liveliness", STARTUP_BOUND_S)
+    except RuntimeError as exc:
+        stop(proc)
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"{exc}\n--- litellm log ---\n{tail}") from None
+    return proc, LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session", name="litellm_proxy")
+def litellm_proxy_fixture(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
+    """A running LiteLLM proxy on a free loopback port, started once per session (kept in
+    the pytest config's stash, so every test module shares it) and stopped at the end."""
+    running = request.config.stash.get(_STASH, None)
+    if running is None:
         try:
-            _wait_alive(proc, base_url + "/health/liveliness", STARTUP_BOUND_S)
+            proc, proxy = start_proxy(tmp_path_factory.mktemp("litellm"))
         except RuntimeError as exc:
-            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-            pytest.fail(f"{exc}\n--- litellm log ---\n{tail}")
-        yield LiteLLMProxy(base_url, port, time.monotonic() - started, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+            running = _Running(None, str(exc))
+        else:
+            running = _Running(proxy, None)
+            request.config.add_cleanup(lambda: stop(proc))
+        request.config.stash[_STASH] = running
+    if running.proxy is None:
+        pytest.fail(f"LiteLLM could not be started: {running.failure}")
+    return running.proxy

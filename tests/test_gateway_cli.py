@@ -22,6 +22,7 @@ from tests.litellm_proxy import (
 from tests.standin_gateway import (
     Account,
     StandinGateway,
+    cloudflare_forbidden,
     happy_key_info,
     key_budget_exceeded,
     standin_gateway_fixture,  # noqa: F401  (the standin_gateway fixture)
@@ -145,3 +146,18 @@ def test_whole_run_missing_key_against_litellm(home: Path, litellm_proxy: LiteLL
     assert report["verdict"]["code"] == "KEY_MISSING"
     auth = next(c for c in report["checks"] if c["id"] == "auth")
     assert auth["status"] == "skip"
+
+
+def test_whole_run_ip_refused_names_the_egress_address(home: Path, canary_key: str,
+                                                       standin_gateway: StandinGateway) -> None:
+    needs_network_checks()
+    if "egress" not in _registered_ids():
+        pytest.skip("the egress check is not registered yet")
+    standin_gateway.add(canary_key, Account(auth_error=cloudflare_forbidden()))
+    run = doctor(home, canary_key, standin_gateway.base_url, "--only", "auth,egress")
+    assert run.code == 1
+    report = run.json()
+    assert report["verdict"]["code"] == "IP_NOT_ALLOWED"
+    auth = check(run, "auth")
+    fix = auth["findings"][0]["fix"][0]
+    assert f"Authorize {standin_gateway.trace_ip} (IPv4) at https://api.cborg.lbl.gov" in fix
