@@ -163,10 +163,14 @@ def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
     return Path(value) if value and os.path.isabs(value) else None
 
 
-def _limited_glob(directory: Path, pattern: str) -> list[Path]:
+def _limited_glob(directory: Path, pattern: str, home: Path) -> list[Path]:
+    """Up to `MAX_GLOB` matches, listing the folder only when it really is in home."""
     try:
+        real, real_home = directory.resolve(strict=True), home.resolve(strict=True)
+        if real_home not in real.parents:
+            return []
         return sorted(directory.glob(pattern))[:MAX_GLOB]
-    except OSError:
+    except (OSError, RuntimeError):
         return []
 
 
@@ -224,13 +228,13 @@ def home_candidates(home: Path, env: Mapping[str, str]) -> list[Candidate]:
     found.append(Candidate("Continue", continue_dir / "config.json", "continue_json"))
     found += [
         Candidate("Continue", p, "continue_yaml")
-        for p in _limited_glob(continue_dir / "assistants", "*.yaml")
+        for p in _limited_glob(continue_dir / "assistants", "*.yaml", home)
     ]
     codex_dir = _env_dir(env, "CODEX_HOME") or home / ".codex"
     found.append(Candidate("Codex CLI", codex_dir / "config.toml", "codex"))
     found += [
         Candidate("Codex CLI", p, "codex_profile")
-        for p in _limited_glob(codex_dir, "*.config.toml")
+        for p in _limited_glob(codex_dir, "*.config.toml", home)
     ]
     config_home = _env_dir(env, "XDG_CONFIG_HOME") or home / ".config"
     for name in ("opencode.json", "opencode.jsonc", "config.json"):

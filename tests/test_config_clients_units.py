@@ -357,3 +357,10 @@ def test_unspecified_address_counts_as_this_machine() -> None:
     assert _loopback_addresses("0.0.0.0") == ["127.0.0.1"]
     assert _loopback_addresses("[::]") == ["::1"]
     assert _loopback_addresses("example.org") == []
+
+
+def test_folders_outside_home_are_not_listed(tree: tuple[Path, Path, Path]) -> None:
+    home, _cwd, outside = tree
+    (outside / "x.config.toml").write_text("")
+    (home / ".codex").symlink_to(outside, target_is_directory=True)
+    assert not [c for c in home_candidates(home, {}) if c.parser == "codex_profile"]
