@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cborg_doctor.findings import Status
 from cborg_doctor.report import Report
@@ -393,3 +395,42 @@ def test_an_upstream_error_is_live_failed_in_the_gateways_words(
     found = finding(report, "LIVE_FAILED")
     assert "HTTP 500: litellm.APIConnectionError: All connection attempts failed" in \
         found.message
+
+
+# ── whatever the gateway sends back, the checks end with findings, not crashes ──
+
+json_bodies = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(["error", "message", "type", "info", "user_info", "data", "model_name",
+                         "model_info", "litellm_params", "spend", "max_budget", "expires",
+                         "models", "choices", "detail", "cost", "key"]),
+        children, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_bodies, http_status=st.sampled_from([200, 400, 401, 403, 404, 422, 429, 500]),
+       route=st.sampled_from(["key_info", "user_info", "model_info", "chat"]))
+def test_any_answer_ends_in_findings_not_crashes(standin_gateway: StandinGateway,
+                                                 canary_key: str, body: object,
+                                                 http_status: int, route: str) -> None:
+    answer = (http_status, body if not isinstance(body, str) else {"detail": body})
+    account = Account(**{f"{route}_error": answer})
+    report = run(standin_gateway, canary_key, account, live=True, model="lbl/llama")
+    assert all(c.status is not Status.ERROR for c in report.checks), [
+        (c.id, c.summary) for c in report.checks]
+
+
+def test_html_huge_and_echoing_answers(standin_gateway: StandinGateway,
+                                       canary_key: str) -> None:
+    huge = {"info": {"key_alias": "x" * (3 << 20)}}
+    account = Account(key_info_error=(200, huge), model_info_error=(200, "<html>portal</html>"),
+                      user_info_error=(200, {"user_info": {"spend": canary_key}}))
+    report = run(standin_gateway, canary_key, account)
+    assert all(c.status is not Status.ERROR for c in report.checks)
+    assert result(report, "auth").data["verified_by"] == "GET /v1/models"
+    assert "names only" in result(report, "models").summary
