@@ -57,6 +57,22 @@ def _nameserver(text: str) -> str:
     return text
 
 
+def _repeat(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10000:
+        raise argparse.ArgumentTypeError(f"--repeat {text!r}: must be a whole number from 1 to 10000")
+    return int(text)
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--interval {text!r}: not a number of seconds") from None
+    if not math.isfinite(value) or value < 0 or value > 3600:
+        raise argparse.ArgumentTypeError(f"--interval {text!r}: must be between 0 and 3600 seconds")
+    return value
+
+
 def _ids(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -94,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("-v", "--verbose", action="store_true", help="show details and tracebacks")
     add("--helpdesk", action="store_true",
         help="after the run, print an email to scienceit@lbl.gov (and a mailto: link) to send with the report")
+    add("--repeat", type=_repeat, metavar="N",
+        help="after the checks, rerun the network and HTTP probes N times to catch intermittent failures")
+    add("--interval", type=_interval, metavar="SECONDS",
+        help="seconds between the rounds of --repeat (default 1)")
     add("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
@@ -102,6 +122,8 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
     ns = build_parser().parse_args(argv)
     if ns.no_report and ns.report:
         _fatal("--no-report and --report cannot be used together")
+    if ns.interval is not None and ns.repeat is None:
+        _fatal("--interval needs --repeat N")
     options = Options(
         base_url=ns.base_url,
         api_key_file=ns.api_key_file,
@@ -143,6 +165,10 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
     owned = {name: (check.id, c) for name, (check, c) in registry.codes().items()}
     for c in ENGINE_CODES:
         owned.setdefault(c.code, ("(engine)", c))
+    from .repeat import CODES as REPEAT_CODES
+
+    for c in REPEAT_CODES:
+        owned.setdefault(c.code, ("--repeat", c))
     wanted = code.strip().upper()
     if wanted not in owned:
         near = closest(wanted, owned)
@@ -208,12 +234,13 @@ def _run(argv: Sequence[str]) -> int:
             targets = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
         except ReportPathError as exc:
             _fatal(str(exc))
-    return _diagnose_and_report(ctx, registry, checks, targets, helpdesk=ns.helpdesk)
+    return _diagnose_and_report(ctx, registry, checks, targets, helpdesk=ns.helpdesk,
+                                repeat=(ns.repeat or 0, 1.0 if ns.interval is None else ns.interval))
 
 
 def _diagnose_and_report(
     ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]],
-    helpdesk: bool = False,
+    helpdesk: bool = False, repeat: tuple[int, float] = (0, 1.0),
 ) -> int:
     from pathlib import Path
 
@@ -254,6 +281,16 @@ def _diagnose_and_report(
             # Plugins that failed to load have no place in the run order: print them last.
             for result in report.checks[len(checks):]:
                 render_check(result, console, options.verbose)
+        if repeat[0] and not report.interrupted:
+            from .repeat import repeat as run_repeat
+
+            report = run_repeat(ctx, registry, report, *repeat, console=console)
+            if not options.json:
+                render_check(report.checks[-1], console, options.verbose)
+        if not options.json:
+            from .waterfall import render_timings
+
+            render_timings(report, console)
             render_footer(report, console)
         terminated = report.interrupted == "SIGTERM"
     finally:

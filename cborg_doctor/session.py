@@ -93,6 +93,8 @@ def diagnose(
     skip: str | Iterable[str] = (),
     live: bool = False,
     reports: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+    repeat: int = 0,
+    interval: float = 1.0,
     env: Mapping[str, str] | None = None,
     listener: Listener | None = None,
 ) -> Report:
@@ -105,6 +107,8 @@ def diagnose(
             print(report.verdict.code, report.verdict.message, *report.verdict.fix, sep="\n")
 
     `env` replaces ``os.environ`` for this run (key, base URL, proxies, CA bundle).
+    `repeat` reruns the network probes that many times, `interval` seconds apart
+    (``--repeat``/``--interval``), adding the ``repeat`` entry to the report.
     `reports` are written after the run, format by extension (``.json .md .xml
     .html``), each whole or not at all; nothing is written without it.
 
@@ -114,6 +118,10 @@ def diagnose(
     """
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= 3600):
         raise ValueError(f"timeout {timeout!r}: must be between 0 and 3600 seconds")
+    if not (isinstance(repeat, int) and 0 <= repeat <= 10000):
+        raise ValueError(f"repeat {repeat!r}: must be a whole number from 0 to 10000")
+    if not (isinstance(interval, (int, float)) and math.isfinite(interval) and 0 <= interval <= 3600):
+        raise ValueError(f"interval {interval!r}: must be between 0 and 3600 seconds")
     servers = _names(nameservers)
     for server in servers:
         parse_nameserver(server)
@@ -137,6 +145,10 @@ def diagnose(
     registry.select(options.only, options.skip)  # unknown ids: ValueError before anything runs
     ctx = build_context(options, env if env is not None else snapshot_environment())
     report = run_diagnosis(ctx, registry, listener)
+    if repeat and not report.interrupted:
+        from .repeat import repeat as run_repeat
+
+        report = run_repeat(ctx, registry, report, repeat, float(interval))
     write_reports(report, targets, ctx.scrub)
     return report
 

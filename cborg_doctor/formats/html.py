@@ -16,4 +16,7 @@ def render(report: Report, verbose: bool = False) -> str:
         record=True, file=io.StringIO(), width=110, force_terminal=True, color_system="truecolor"
     )
     render_report(report, console, verbose=verbose)
+    from ..waterfall import render_timings
+
+    render_timings(report, console)  # the request's timing waterfall, and the --repeat table
     return console.export_html(inline_styles=True, clear=True)
