@@ -76,6 +76,7 @@ class KeySource:
     cborg_like: bool = False  # the user's CBorg key, or shaped like a LiteLLM key
     shown: str = ""  # PLACEHOLDER only: the template text (never a key)
     lines: tuple[int, ...] = ()  # LITERAL: every line the same key is on
+    known: bool | None = None  # LITERAL: is it the user's current key? None: no key to compare
 
     def describe(self) -> str:
         if self.kind is KeyKind.ENV:
@@ -172,6 +173,7 @@ class KeyJudge:
             lines=lines,
             fingerprint=fingerprint(clean),
             cborg_like=self.is_cborg_key(clean),
+            known=(clean in self._known) if self._known else None,
         )
 
 

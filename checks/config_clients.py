@@ -86,7 +86,7 @@ CLIENT_KEY_IN_FILE = Code(
     "CLIENT_KEY_IN_FILE",
     Severity.WARN,
     "{file} {line} holds a CBorg API key ({fingerprint}) in plain text ({tool}, "
-    "{setting}){readable}.",
+    "{setting}){readable}{stale}.",
     fix=(
         "Take the key out of the file and let the tool read it from the environment: {how}.",
         "Keep the key itself in CBORG_API_KEY (export it in ~/.bashrc or ~/.zshrc), never in "
@@ -426,6 +426,8 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
             extra_fix=extra, file=items[0].file, line=_lines(entry.key.lines),
             fingerprint=entry.key.fingerprint, tool=entry.tool, setting=entry.key_setting,
             readable=readable, how=entry.env_reference,
+            stale="; it is not the key this shell uses, so the tool may be sending an old one"
+            if entry.key.known is False else "",
             data={"file": items[0].file, "lines": list(entry.key.lines),
                   "world_readable": mode is not None},
         ))

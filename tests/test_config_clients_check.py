@@ -445,3 +445,15 @@ def test_continue_ignores_config_json_next_to_config_yaml(home: Path, canary_key
     assert key.data["file"] == "~/.continue/config.json"
     assert all(r["file"] != "~/.continue/config.json" for r in outcome.data["configured_models"])
     assert "not used: Continue loads config.yaml instead" in found["CLIENTS_FOUND"][0].message
+
+
+def test_a_pasted_key_that_is_not_the_current_one_is_called_out(home: Path) -> None:
+    old, current = "sk-" + "o" * 22, "sk-" + "n" * 22
+    put(home / ".aider.conf.yml", f"model: openai/lbl/cborg-chat\nopenai-api-key: {old}\n"
+                                  "openai-api-base: https://api.cborg.lbl.gov\n")
+    [stale] = codes(run_check(home, env={"CBORG_API_KEY": current}))["CLIENT_KEY_IN_FILE"]
+    assert "not the key this shell uses" in stale.message
+    [same] = codes(run_check(home, env={"CBORG_API_KEY": old}))["CLIENT_KEY_IN_FILE"]
+    assert "not the key this shell uses" not in same.message
+    [unknown] = codes(run_check(home))["CLIENT_KEY_IN_FILE"]
+    assert "not the key this shell uses" not in unknown.message
