@@ -211,6 +211,10 @@ def run(ctx: RunContext) -> Outcome:
     deadline = Deadline(ctx)
     ctx.share(KEY_INFO_FACT, None)
     ctx.share(AUTH_ERRORS_FACT, [])
+    if not ctx.target.key_may_be_sent:
+        reason = (f"the key is not sent to {ctx.target.base_url} (plain http to a host that "
+                  "is not this machine); see config.base_url")
+        return Outcome(reason, skipped_because=reason)
     reply = call(ctx, deadline, "GET", "/key/info", share=0.5)
     if reply is None or reply.network_error:
         return _fallback(ctx, deadline, reply)

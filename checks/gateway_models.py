@@ -227,8 +227,10 @@ def run(ctx: RunContext) -> Outcome:
         if entry is not None:
             summary += f"; {entry.name} available"
     findings += client_findings(ctx, catalogue)
+    answered = next((r for r in replies if r is not None and r.ok), None)
     data = {
         "source": "GET /model/info" if detailed else "GET /v1/models",
+        "litellm_version": answered.result.headers.get("x-litellm-version") if answered else None,
         "count": len(catalogue),
         "free": free,
         "paid": paid,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-LITELLM_VERSION = "1.72.6"  # what CBorg-era LiteLLM answered in x-litellm-version
+LITELLM_VERSION = "1.72.6"  # an older release, for the x-litellm-version header
 
 
 def litellm_error(message: str, type_: str | None, param: str | None, code: int | str) -> dict:

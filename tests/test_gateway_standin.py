@@ -434,3 +434,11 @@ def test_html_huge_and_echoing_answers(standin_gateway: StandinGateway,
     assert all(c.status is not Status.ERROR for c in report.checks)
     assert result(report, "auth").data["verified_by"] == "GET /v1/models"
     assert "names only" in result(report, "models").summary
+
+
+def test_the_key_is_never_sent_over_plain_http_to_another_host(canary_key: str) -> None:
+    report = diagnose("http://192.0.2.1:9", canary_key)  # TEST-NET: never contacted
+    auth = result(report, "auth")
+    assert auth.status is Status.SKIP
+    assert "not sent" in auth.summary
+    assert result(report, "models").status is Status.SKIP
