@@ -4,9 +4,10 @@ Most CBorg users reach the gateway through a tool — Continue, Codex CLI, openc
 aider, Jupyter AI, Roo/Zoo Code, LBL's cborg-client proxy — and the tool's own
 settings are where a wrong base URL, a pasted key or a stale model hides. This
 check finds those settings (`clients_files`), reads each file with its tool's
-parser (`clients_parsers`), keeps the setups meant for CBorg and judges them
-(`clients_audit`). The one network operation is a TCP connect to the local
-proxy a setup points at (the cborg-client proxy listens on 127.0.0.1:8001–8003).
+parser (`clients_collect`, `clients_parsers`), keeps the setups meant for CBorg
+and judges them (`clients_audit`). The one network operation is a TCP connect to
+the local proxy a setup points at (`clients_probe`; the cborg-client proxy
+listens on 127.0.0.1:8001–8003).
 
 It reports the table of setups (`CLIENTS_FOUND`) and leaves
 ``data["configured_models"]`` — ``[{"tool", "model", "file"}]`` — for the `models`
@@ -17,16 +18,13 @@ current directory.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.lblnet import is_lbl_address
-from cborg_doctor.probes.tcp import connect
 
 from .clients_audit import (
     CBORG_CLIENT_PORTS,
@@ -36,20 +34,10 @@ from .clients_audit import (
     meant_for_cborg,
     proxy_address,
 )
-from .clients_files import (
-    MAX_FILES,
-    Candidate,
-    ReadProblem,
-    ReadResult,
-    Roots,
-    expand_user_path,
-    home_candidates,
-    project_candidates,
-    read_config,
-    vscode_settings_files,
-)
+from .clients_collect import Collection, FileNote, collect
+from .clients_files import Roots
 from .clients_model import ClientEntry, KeyJudge, KeyKind, redact_url
-from .clients_parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
+from .clients_probe import Probe, local_addresses, offsite_from, tcp_probe
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 
@@ -155,180 +143,7 @@ ALL_CODES = (CLIENTS_FOUND, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
 PROXY_CONNECT_TIMEOUT = 2.0
 
 
-# --- collecting ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileNote:
-    """A file that exists but could not be used."""
-
-    tool: str
-    path: Path
-    reason: str
-    severity: Severity
-
-
-@dataclass
-class Collection:
-    """Everything read in one run: setups, files, and the files that could not be used."""
-
-    entries: list[ClientEntry] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    notes: list[FileNote] = field(default_factory=list)
-    world_readable: dict[Path, int] = field(default_factory=dict)
-
-
-def _problem_note(candidate: Candidate, problem: ReadProblem) -> FileNote:
-    severity = Severity.WARN if problem.severity == "warn" else Severity.INFO
-    return FileNote(candidate.tool, candidate.path, problem.reason, severity)
-
-
-def _roo_import_candidates(roots: Roots, env: Mapping[str, str], seen: set[Path],
-                           budget: list[int]) -> list[Candidate]:
-    """Settings files named by VS Code's ``*.autoImportSettingsPath``."""
-    if roots.home is None:
-        return []
-    found: list[Candidate] = []
-    for settings in vscode_settings_files(roots.home, env):
-        result = _read_once(Candidate("VS Code", settings, ""), roots, seen, budget)
-        if result is None or result.text is None:
-            continue
-        try:
-            pairs = autoimport_paths(result.text)
-        except ConfigError:
-            continue  # VS Code's own settings are not ours to judge
-        for tool, value in pairs:
-            path = expand_user_path(value, roots.home, settings.parent)
-            if path is not None:
-                found.append(Candidate(tool, path, "roo_export"))
-    return found
-
-
-def _read_once(candidate: Candidate, roots: Roots, seen: set[Path],
-               budget: list[int]) -> ReadResult | None:
-    """Read a file unless it was read already (by another name) or the budget is spent."""
-    try:
-        real = candidate.path.resolve()
-    except (OSError, RuntimeError):
-        real = candidate.path
-    if real in seen or budget[0] <= 0:
-        return None
-    result = read_config(candidate.path, roots)
-    if result is None:
-        return None
-    seen.add(real)
-    budget[0] -= 1
-    return result
-
-
-def collect(roots: Roots, env: Mapping[str, str], judge: KeyJudge,
-            deadline: float | None = None) -> Collection:
-    """Find and parse every configuration this run may read."""
-    out = Collection()
-    seen: set[Path] = set()
-    budget = [MAX_FILES]
-    shared: dict[str, Any] = {}
-    candidates: list[Candidate] = []
-    if roots.home is not None:
-        candidates += home_candidates(roots.home, env)
-    candidates += project_candidates(roots.home, roots.cwd)
-    candidates += _roo_import_candidates(roots, env, seen, budget)
-    for candidate in candidates:
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        result = _read_once(candidate, roots, seen, budget)
-        if result is None:
-            continue
-        if result.problem is not None or result.text is None:
-            out.notes.append(_problem_note(candidate, result.problem or ReadProblem("is empty")))
-            continue
-        inp = ParseInput(result.text, candidate.path, candidate.tool, judge, env, shared)
-        try:
-            entries = PARSERS[candidate.parser](inp)
-        except ConfigError as exc:
-            where = f" (line {exc.line})" if exc.line else ""
-            out.notes.append(FileNote(candidate.tool, candidate.path,
-                                      f"is not valid{where}: {exc}", Severity.WARN))
-            continue
-        out.files.append(candidate.path)
-        out.entries += entries
-        if result.world_readable:
-            out.world_readable[candidate.path] = result.mode
-    return out
-
-
 # --- judging ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProxyState:
-    up: bool
-    detail: str
-
-
-Probe = Callable[[str, int], ProxyState]
-
-
-def _loopback_addresses(host: str) -> list[str]:
-    clean = host.strip("[]")
-    if clean.lower() == "localhost":
-        return ["127.0.0.1", "::1"]
-    try:
-        ip = ipaddress.ip_address(clean)
-    except ValueError:
-        return []
-    if ip.is_unspecified:  # 0.0.0.0 and :: reach this machine
-        return ["127.0.0.1"] if ip.version == 4 else ["::1"]
-    return [str(ip)]
-
-
-def tcp_probe(timeout: float) -> Probe:
-    """A probe that opens one TCP connection to each address of a loopback host."""
-
-    def probe(host: str, port: int) -> ProxyState:
-        details: list[str] = []
-        for address in _loopback_addresses(host):
-            result = connect(address, port, timeout)
-            if result.ok:
-                return ProxyState(True, "connected")
-            details.append(f"{address}: {result.detail or result.error}")
-        return ProxyState(False, "; ".join(details) or "not a loopback address")
-
-    return probe
-
-
-def local_addresses() -> list[str] | None:
-    """This machine's interface addresses, or None when they cannot be read."""
-    try:
-        import psutil
-
-        interfaces = psutil.net_if_addrs()
-    except Exception:  # psutil missing or the OS refused: unknown, not an error
-        return None
-    found: list[str] = []
-    for addresses in interfaces.values():
-        for address in addresses:
-            text = str(getattr(address, "address", "") or "").split("%", 1)[0]
-            try:
-                ip = ipaddress.ip_address(text)
-            except ValueError:
-                continue
-            if not (ip.is_loopback or ip.is_link_local):
-                found.append(text)
-    return found
-
-
-def offsite_from(addresses: Callable[[], list[str] | None]) -> Callable[[], bool | None]:
-    """True when no local address is in LBL's ranges; None when that cannot be told."""
-    memo: list[bool | None] = []
-
-    def offsite() -> bool | None:
-        if not memo:
-            found = addresses()
-            memo.append(None if not found else not any(is_lbl_address(a) for a in found))
-        return memo[0]
-
-    return offsite
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,12 @@ from typing import Any
 
 import pytest
 from cborg_doctor_checks import config_clients
+from cborg_doctor_checks.clients_audit import CBORG_CLIENT_PORTS
+from cborg_doctor_checks.clients_collect import collect
 from cborg_doctor_checks.clients_files import Roots
 from cborg_doctor_checks.clients_model import KeyJudge
-from cborg_doctor_checks.config_clients import (
-    CHECKS,
-    ProxyState,
-    assess,
-    collect,
-    local_addresses,
-    tcp_probe,
-)
+from cborg_doctor_checks.clients_probe import ProxyState, local_addresses, tcp_probe
+from cborg_doctor_checks.config_clients import CHECKS, assess
 
 from cborg_doctor.check import Outcome
 from cborg_doctor.context import RunContext
@@ -298,7 +294,7 @@ def test_proxy_up_and_down_with_a_real_listener(home: Path, listener: int,
 
 def test_cborg_client_ports_are_named_and_localhost_tries_both_families() -> None:
     outcome_ports = {8001, 8002, 8003}
-    assert set(config_clients.CBORG_CLIENT_PORTS) == outcome_ports
+    assert set(CBORG_CLIENT_PORTS) == outcome_ports
     state = tcp_probe(0.5)("localhost", 9)  # discard port: nothing listens
     assert not state.up and "127.0.0.1" in state.detail
 

@@ -82,8 +82,10 @@ _URLSAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 def test_a_pasted_key_never_reaches_the_output(secret: str, tool: str, mode: int) -> None:
     import tempfile
 
+    from cborg_doctor_checks.clients_collect import collect
     from cborg_doctor_checks.clients_files import Roots
-    from cborg_doctor_checks.config_clients import ProxyState, assess, collect
+    from cborg_doctor_checks.clients_probe import ProxyState
+    from cborg_doctor_checks.config_clients import assess
 
     key = "sk-" + secret
     layouts = {

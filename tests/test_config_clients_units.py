@@ -31,7 +31,7 @@ from cborg_doctor_checks.clients_model import (
     Syntax,
     line_of,
 )
-from cborg_doctor_checks.config_clients import offsite_from
+from cborg_doctor_checks.clients_probe import offsite_from
 
 from cborg_doctor.api import Severity
 
@@ -350,7 +350,7 @@ def test_globs_are_bounded(tree: tuple[Path, Path, Path]) -> None:
 
 
 def test_unspecified_address_counts_as_this_machine() -> None:
-    from cborg_doctor_checks.config_clients import _loopback_addresses
+    from cborg_doctor_checks.clients_probe import _loopback_addresses
 
     assert proxy_address("http://0.0.0.0:8001") == ("0.0.0.0", 8001)
     assert kinds("http://0.0.0.0:4000/v1") == []
