@@ -84,7 +84,7 @@ def run_preflight(args: list[str]) -> Preflight:
     from .session import diagnose, write_reports
 
     try:
-        options, _ = parse_options(args)
+        options, ns = parse_options(args)
     except UsageError as exc:
         raise pytest.UsageError(f"--cborg-preflight-args: {exc}") from None
     env = snapshot_environment()
@@ -99,6 +99,8 @@ def run_preflight(args: list[str]) -> Preflight:
             skip=options.skip,
             live=options.live,
             reports=options.reports,
+            repeat=ns.repeat or 0,
+            interval=1.0 if ns.interval is None else ns.interval,
             env=env,
         )
     except (ValueError, KeyFileError) as exc:

@@ -363,3 +363,41 @@ def test_waterfall_of_a_real_run(home: Path, pki: nf.Pki, dns4: nf.DnsServer, tm
     rows = [line.split()[0] for line in block.splitlines()[1:]]
     assert rows[0] == "DNS" and "TCP" in rows and "TLS" in rows and rows[-1] == "First", block
     assert "Timing of one request" in html.read_text()
+
+
+def test_live_progress_bar_on_a_terminal(home: Path, pki: nf.Pki, dns4: nf.DnsServer) -> None:
+    """On a real (pseudo-)terminal the rounds show a progress bar; it is gone from the final view."""
+    import os
+    import pty
+    import select
+
+    master, child_side = pty.openpty()
+    output = b""
+    with nf.serving(nf.litellm(), tls=pki.server_context(HOST)) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cborg_doctor", *gateway_args(server, dns4, "--repeat", "5", "--interval", "0.2",
+                                                                  "--no-report")],
+            env=clean_env(home, TERM="xterm-256color", SSL_CERT_FILE=str(pki.ca_file)),
+            stdin=child_side, stdout=child_side, stderr=child_side,
+        )
+        os.close(child_side)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        proc.wait(timeout=60)
+    os.close(master)
+    text = output.decode("utf-8", errors="replace")
+    assert proc.returncode == 0, text
+    assert "repeating probes" in text and "/5" in text
+    assert "Repeated probes: 5 rounds, every 0.2 s" in text
