@@ -50,7 +50,7 @@ LIVE_OK = Code(
 LIVE_TIMEOUT = Code(
     "LIVE_TIMEOUT",
     Severity.FAIL,
-    "{model} did not answer within {seconds:g} s ({detail}). With its defaults the OpenAI "
+    "{model} did not finish answering within {seconds:g} s ({detail}). With its defaults the OpenAI "
     "Python client would have waited up to 600 s and then retried twice.",
     fix=(
         "Set a timeout in your client, e.g. OpenAI(base_url=..., timeout=60, max_retries=2), "
@@ -174,9 +174,10 @@ def run(ctx: RunContext) -> Outcome:
     result = streamed.result
     if result.error in ("timeout", "too_slow") or (result.status is None and not result.body):
         if result.error in ("timeout", "too_slow"):
+            limit = streamed.timeout * (2 if result.error == "too_slow" else 1)
             return Outcome("timed out", [LIVE_TIMEOUT.finding(
-                model=model, seconds=round(streamed.timeout, 1),
-                detail=result.detail or result.error)], data)
+                model=model, seconds=round(limit, 1), detail=result.detail or result.error)],
+                data)
         return Outcome("no answer", [LIVE_FAILED.finding(model=model, said=streamed.said())],
                        data)
     if streamed.error is not None:

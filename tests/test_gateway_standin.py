@@ -442,3 +442,10 @@ def test_the_key_is_never_sent_over_plain_http_to_another_host(canary_key: str) 
     assert auth.status is Status.SKIP
     assert "not sent" in auth.summary
     assert result(report, "models").status is Status.SKIP
+
+
+def test_an_endless_trickling_stream_is_live_timeout(standin_gateway: StandinGateway,
+                                                      canary_key: str) -> None:
+    report = run(standin_gateway, canary_key, Account(trickle=True), live=True, timeout=1.0)
+    found = finding(report, "LIVE_TIMEOUT")
+    assert "within 2 s" in found.message and "still arriving" in found.message
