@@ -211,6 +211,12 @@ class ClientEntry:
     base_url_line: int | None = None
     base_url_path: Path | None = None  # the file that sets the base URL, when another one
     ignored: str = ""  # why the tool does not use this setup (a pasted key still matters)
+    base_url_fix: str = ""  # the change to make, with {suggested}; default: set the setting
+
+    def url_change(self, suggested: str) -> str:
+        if self.base_url_fix:
+            return self.base_url_fix.replace("{suggested}", suggested)
+        return f"set {self.base_url_setting} to {suggested}"
 
     @property
     def base_url_file(self) -> Path:

@@ -302,15 +302,19 @@ def _codex_entry(inp: ParseInput, label: str, model: str | None, provider_id: st
             base_url_setting="model_provider (the built-in openai provider)", model=model,
             key=KeySource(KeyKind.DEFAULT, name="$OPENAI_API_KEY or ChatGPT sign-in"),
             key_setting="env_key", env_reference=_CODEX_REF, suggested_base=CBORG_V1,
+            base_url_fix='set model_provider = "cborg" and add a [model_providers.cborg] table '
+            'with base_url = "{suggested}" and env_key = "CBORG_API_KEY"',
         )
     if provider_id in _CODEX_LOCAL:
         return None
     return _entry(
         inp, label=label, base_url=None, base_url_from="missing",
-        base_url_setting=f'model_provider = "{provider_id}" ([model_providers.{provider_id}] '
-        "is not defined)",
-        model=model, key=KeySource(KeyKind.NONE), key_setting="env_key",
-        env_reference=_CODEX_REF, suggested_base=CBORG_V1,
+        base_url_setting=f'model_provider = "{provider_id}"', model=model,
+        key=KeySource(KeyKind.NONE), key_setting="env_key", env_reference=_CODEX_REF,
+        suggested_base=CBORG_V1,
+        base_url_fix=f"add a [model_providers.{provider_id}] table with base_url = "
+        '"{suggested}" and env_key = "CBORG_API_KEY"' + ("" if inp.path.name == "config.toml"
+                                                         else " (in ~/.codex/config.toml)"),
     )
 
 

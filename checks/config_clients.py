@@ -61,7 +61,7 @@ CLIENT_BASE_URL = Code(
     Severity.FAIL,
     "{tool} ({file}{line}) sends {what} to {url} ({origin}): {problem}.",
     fix=(
-        "In {file}, set {setting} to {suggested}.",
+        "In {file}, {change}.",
         "Keep the key in an environment variable the tool reads (CBORG_API_KEY), so the URL "
         "is the only thing to change.",
     ),
@@ -172,6 +172,8 @@ def _lines(lines: tuple[int, ...]) -> str:
 
 
 def _origin(entry: ClientEntry) -> str:
+    if entry.base_url_from == "missing":
+        return entry.base_url_setting
     if entry.base_url_from == "file":
         return "set in the file"
     if entry.base_url_from in ("default", "sdk-default"):
@@ -214,7 +216,7 @@ def base_url_findings(setups: list[Setup], roots: Roots,
             what=_what([s.entry for s, _ in items]),
             url=redact_url(entry.base_url) if entry.base_url else "nowhere",
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
-            setting=entry.base_url_setting, suggested=verdict.suggested,
+            change=entry.url_change(verdict.suggested), suggested=verdict.suggested,
             data={"kinds": kinds, "file": file,
                   "tool": entry.tool, "suggested": verdict.suggested},
         ))

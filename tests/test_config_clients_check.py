@@ -453,3 +453,21 @@ def test_a_pasted_key_that_is_not_the_current_one_is_called_out(home: Path) -> N
     assert "not the key this shell uses" not in same.message
     [unknown] = codes(run_check(home))["CLIENT_KEY_IN_FILE"]
     assert "not the key this shell uses" not in unknown.message
+
+
+def test_codex_fixes_spell_out_the_provider_table(home: Path) -> None:
+    put(home / ".codex" / "config.toml", 'model = "lbl/cborg-coder"\nmodel_provider = "cborg"\n')
+    put(home / ".codex" / "lbl.config.toml", 'model = "lbl/cborg-chat"\n')
+    found = codes(run_check(home, env={"CBORG_API_KEY": "sk-" + "v" * 22}))
+    messages = sorted(f.message for f in found["CLIENT_BASE_URL"])
+    assert messages[0] == ('Codex CLI (~/.codex/config.toml) sends requests for lbl/cborg-coder '
+                           'to nowhere (model_provider = "cborg"): the provider it names is not '
+                           'defined, so the tool has no base URL.')
+    fixes = sorted(f.fix[0] for f in found["CLIENT_BASE_URL"])
+    assert fixes == [
+        'In ~/.codex/config.toml, add a [model_providers.cborg] table with base_url = '
+        '"https://api.cborg.lbl.gov/v1" and env_key = "CBORG_API_KEY".',
+        'In ~/.codex/lbl.config.toml, set model_provider = "cborg" and add a '
+        '[model_providers.cborg] table with base_url = "https://api.cborg.lbl.gov/v1" and '
+        'env_key = "CBORG_API_KEY".',
+    ]
