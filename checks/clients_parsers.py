@@ -393,6 +393,20 @@ def parse_opencode(inp: ParseInput) -> list[ClientEntry]:
                 env_reference=_OPENCODE_REF, suggested_base=CBORG_V1,
                 base_url_line=line_of(inp.text, raw_base) if raw_base else None,
             ))
+    # opencode merges its files: a project's "model" may name a provider that the
+    # global file defines (files are parsed global first).
+    known: dict[str, ClientEntry] = inp.shared.setdefault("opencode.providers", {})
+    for entry in entries:
+        known.setdefault(entry.label.removeprefix("provider "), entry)
+    defined = {e.label.removeprefix("provider ") for e in entries}
+    for provider_id, models in chosen.items():
+        template = known.get(provider_id)
+        if provider_id in defined or template is None:
+            continue
+        key = template.key if template.key.kind is not KeyKind.LITERAL else \
+            KeySource(KeyKind.DEFAULT, name=f"provider {provider_id} in {template.path.name}")
+        entries += [replace(template, path=inp.path, model=model, key=key,
+                            base_url_path=template.base_url_file) for model in sorted(models)]
     return entries
 
 

@@ -241,3 +241,16 @@ def test_vscode_autoimport_setting() -> None:
     text = '{\n // settings\n "roo-cline.autoImportSettingsPath": "~/roo.json",\n' \
            ' "zoo-code.autoImportSettingsPath": "",\n "editor.fontSize": 12,\n}'
     assert autoimport_paths(text) == [("Roo Code", "~/roo.json")]
+
+
+def test_opencode_project_model_uses_the_global_provider() -> None:
+    shared: dict[str, object] = {}
+    parse("opencode", recorded("opencode.json", APIKEY=KEY),
+          path="/h/.config/opencode/opencode.json", shared=shared)
+    [entry] = parse("opencode", '{"model": "litellm/claude-opus-high"}',
+                    path="/h/proj/opencode.json", shared=shared)
+    assert entry.model == "claude-opus-high" and entry.path == Path("/h/proj/opencode.json")
+    assert entry.base_url == "https://api.cborg.lbl.gov/v1"
+    assert entry.base_url_file == Path("/h/.config/opencode/opencode.json")
+    assert entry.key.kind is KeyKind.DEFAULT  # the pasted key belongs to the global file
+    assert parse("opencode", '{"model": "anthropic/claude"}', shared=shared) == []
