@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 PROBE_PATH = "/health/liveliness"  # LiteLLM's unauthenticated liveness answer, as the http check uses
 PER_FAMILY = 2
+TITLE = "Repeated probes"
 PHASES = ("dns", "connect", "tls", "ttfb", "total", "live")
 PHASE_LABELS = {"dns": "DNS", "connect": "TCP connect", "tls": "TLS handshake", "ttfb": "first byte",
                 "total": "whole request", "live": "live completion"}
@@ -366,7 +367,7 @@ def result_of(rounds: Rounds, duration_ms: int) -> CheckResult:
     if not attempts:
         status = Status.SKIP
     return CheckResult(
-        id="repeat", title="Repeated probes", status=status, duration_ms=duration_ms,
+        id="repeat", title=TITLE, status=status, duration_ms=duration_ms,
         summary=summary, findings=tuple(findings),
         skipped_because="the run was interrupted before the first round" if not attempts else None,
         data=stats,
@@ -380,17 +381,21 @@ def repeat(
     """Run the rounds after the normal checks and return the report with `repeat` added."""
     from .runner import scrub_result
 
+    if not ctx.target.valid:
+        reason = "the base URL is not a usable http(s) URL"
+        skipped = CheckResult("repeat", TITLE, Status.SKIP, 0, reason, skipped_because=reason)
+        return replace(report, checks=(*report.checks, skipped))
     live = _live_probe(ctx, registry, report)
     rounds = Rounds(count, interval)
     started = time.monotonic()
-    with _progress(console, count) as on_round:
+    with _ProgressBar(console, count) as on_round:
         run_rounds(ctx, rounds, live, on_round)
     result = scrub_result(result_of(rounds, int((time.monotonic() - started) * 1000)), ctx.scrub)
     return replace(report, checks=(*report.checks, result),
                    interrupted=report.interrupted or rounds.interrupted)
 
 
-class _progress:
+class _ProgressBar:
     """A live progress bar on a terminal; nothing in logs and CI (the result says it all)."""
 
     def __init__(self, console: Console | None, count: int) -> None:

@@ -401,3 +401,12 @@ def test_live_progress_bar_on_a_terminal(home: Path, pki: nf.Pki, dns4: nf.DnsSe
     assert proc.returncode == 0, text
     assert "repeating probes" in text and "/5" in text
     assert "Repeated probes: 5 rounds, every 0.2 s" in text
+
+
+def test_no_rounds_without_a_usable_base_url(home: Path) -> None:
+    run = run_doctor("--only", "config.base_url", "--base-url", "ftp://gateway.test", "--repeat", "3",
+                     "--json", "--no-report", home=home)
+    entry = repeat_entry(run.json())
+    assert entry["status"] == "skip"
+    assert entry["skipped_because"] == "the base URL is not a usable http(s) URL"
+    assert run.json()["verdict"]["code"] == "BASE_URL_INVALID"
