@@ -1,1 +1,5 @@
-"""Built-in checks. Installed as `cborg_doctor_checks`; each module registers through the entry-point group like a plugin."""
+"""Built-in checks, installed as `cborg_doctor_checks`.
+
+Each module registers through the `cborg_doctor.checks` entry-point group,
+exactly like a third-party plugin.
+"""
