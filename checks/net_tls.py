@@ -16,7 +16,7 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve, trust
-from cborg_doctor.probes.http import REACHABLE_FACT
+from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
 from cborg_doctor.target import is_loopback
 
@@ -189,10 +189,11 @@ def clock_findings(kind: str, host: str, cert: PeerCert | None, server_date: dat
 
 def _address(ctx: RunContext) -> str | None:
     """A reachable address of the gateway, in the clients' preference order."""
+    good = reachable(ctx, wait=ctx.timeout + 1.0)  # the other family's check may still run
+    if good:
+        return good[0]
     order = resolve.target_addresses(ctx).get("order", [])
-    reachable = {a for name in ("ipv4", "ipv6")
-                 for a in (ctx.fact(REACHABLE_FACT.format(family=name)) or [])}
-    return next((a for a in order if a in reachable), order[0] if order else None)
+    return order[0] if good is None and order else None
 
 
 def _together(*jobs: Any) -> list[Any]:

@@ -111,6 +111,21 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     return order, spent, detail
 
 
+def reachable(ctx: RunContext, wait: float = 0.0) -> list[str] | None:
+    """Addresses the net checks reached, in DNS order; waits up to `wait` seconds while a
+    family's check is still running and nothing is known to work. None: no check ran."""
+    deadline = time.monotonic() + wait
+    order = resolve.target_addresses(ctx).get("order", [])
+    while True:
+        facts = [ctx.fact(REACHABLE_FACT.format(family=name)) for name in ("ipv4", "ipv6")]
+        good = {a for found in facts if found for a in found}
+        if good or all(f is not None for f in facts) or time.monotonic() >= deadline:
+            if all(f is None for f in facts):
+                return None
+            return [a for a in order if a in good]
+        time.sleep(0.02)
+
+
 def _request_headers(
     ctx: RunContext, send_key: bool, extra: Mapping[str, str] | None, has_json: bool
 ) -> tuple[dict[str, str], bool]:
