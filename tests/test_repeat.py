@@ -24,6 +24,12 @@ from cborg_doctor.report import Report
 from cborg_doctor.waterfall import bars
 from tests import netfixtures as nf
 from tests.doctor import clean_env, run_doctor
+from tests.standin_gateway import (
+    Account,
+    StandinGateway,
+    happy_key_info,
+    standin_gateway_fixture,  # noqa: F401  (the standin_gateway fixture)
+)
 
 HOST = "gateway.test"
 
@@ -410,3 +416,21 @@ def test_no_rounds_without_a_usable_base_url(home: Path) -> None:
     assert entry["status"] == "skip"
     assert entry["skipped_because"] == "the base URL is not a usable http(s) URL"
     assert run.json()["verdict"]["code"] == "BASE_URL_INVALID"
+
+
+def test_repeat_with_live_reruns_the_completion(home: Path, canary_key: str, standin_gateway: StandinGateway) -> None:
+    from cborg_doctor.registry import load_registry
+
+    if load_registry().get("http") is None:
+        pytest.skip("the network checks that live needs are not registered yet")
+    standin_gateway.add(canary_key, Account(key_info=happy_key_info(spend=1.0)))
+    run = run_doctor("--only", "live", "--live", "--model", "lbl/cborg-chat", "--base-url", standin_gateway.base_url,
+                     "--timeout", "3", "--repeat", "3", "--interval", "0", "--json", "--no-report",
+                     home=home, env={"CBORG_API_KEY": canary_key})
+    report = run.json()
+    live = next(c for c in report["checks"] if c["id"] == "live")
+    assert live["status"] == "pass", report
+    phases = repeat_entry(report)["data"]["phases"]
+    assert phases["live"]["attempts"] == 3 and phases["live"]["failed"] == 0
+    assert phases["connect"]["attempts"] == 3
+    assert canary_key not in run.output
