@@ -168,9 +168,15 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         return Outcome(f"{label} has no {name} address: nothing to test", (),
                        {"addresses": []},
                        skipped_because=f"{label} has no {name} address")
-    everything = own_addresses + per_family[other_family]
-    results = tcp.connect_all(everything, port, ctx.timeout)
-    own, other = results[: len(own_addresses)], results[len(own_addresses):]
+    # Through a proxy the direct path is measured too, but only reported as information.
+    direct = (resolve.target_addresses(ctx).get(key, []) if via_proxy else [])
+    everything = own_addresses + per_family[other_family] + direct
+    endpoints = [(a, port) for a in everything[: len(everything) - len(direct)]]
+    endpoints += [(a, ctx.target.port) for a in direct]
+    results = tcp.connect_many(endpoints, ctx.timeout)
+    own = results[: len(own_addresses)]
+    other = results[len(own_addresses): len(own_addresses) + len(per_family[other_family])]
+    direct_results = results[len(everything) - len(direct):] if direct else []
     ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
     findings = judge(family, own, other, label, port, ctx.timeout)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
@@ -181,6 +187,11 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary = f"{len(ok)}/{len(own)} {name} addresses of {label} connect: {times}{more}"
     else:
         summary = f"no {name} address of {label} connects ({main_kind(own)})"
+    if direct_results:
+        data["direct"] = _result_data(direct_results)
+        fine = sum(r.ok for r in direct_results)
+        summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
+                    f"{ctx.target.host} connect")
     return Outcome(summary, findings, data)
 
 

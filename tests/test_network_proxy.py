@@ -20,7 +20,10 @@ def test_everything_goes_through_the_proxy(lab: Lab) -> None:
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
     assert seen.codes("config.proxy") == ["PROXY_IN_USE"]
-    assert seen.check("net.ipv4")["summary"].startswith("1/1 IPv4 addresses of the proxy 127.0.0.1")
+    summary = seen.check("net.ipv4")["summary"]
+    assert summary.startswith("1/1 IPv4 addresses of the proxy 127.0.0.1 connect: 127.0.0.1 ")
+    assert summary.endswith("; without the proxy 1/1 IPv4 addresses of gateway.test connect")
+    assert seen.check("net.ipv4")["data"]["direct"][0]["address"] == "127.0.0.1"
     assert seen.check("net.ipv6")["skipped_because"] == "the proxy 127.0.0.1 has no IPv6 address"
     assert f"through the proxy {proxy.url}" in seen.check("tls")["summary"]
     assert seen.check("http")["data"]["via_proxy"] == proxy.url

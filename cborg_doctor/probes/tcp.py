@@ -63,14 +63,19 @@ def connect(address: str, port: int, timeout: float) -> ConnectResult:
 
 def connect_all(addresses: Sequence[str], port: int, timeout: float) -> list[ConnectResult]:
     """Connect to every address at once; results in the order of `addresses`."""
+    return connect_many([(address, port) for address in addresses], timeout)
+
+
+def connect_many(endpoints: Sequence[tuple[str, int]], timeout: float) -> list[ConnectResult]:
+    """Connect to every (address, port) at once; results in the same order."""
     results: dict[int, ConnectResult] = {}
 
-    def one(index: int, address: str) -> None:
+    def one(index: int, address: str, port: int) -> None:
         results[index] = connect(address, port, timeout)
 
     threads = [
-        threading.Thread(target=one, args=(i, a), daemon=True, name=f"tcp:{a}")
-        for i, a in enumerate(addresses)
+        threading.Thread(target=one, args=(i, a, p), daemon=True, name=f"tcp:{a}")
+        for i, (a, p) in enumerate(endpoints)
     ]
     for thread in threads:
         thread.start()
@@ -78,8 +83,8 @@ def connect_all(addresses: Sequence[str], port: int, timeout: float) -> list[Con
         thread.join(timeout + 1.0)
     late = "the probe did not finish in time"
     return [
-        results.get(i, ConnectResult(a, port, False, timeout * 1000, "timeout", late))
-        for i, a in enumerate(addresses)
+        results.get(i, ConnectResult(a, p, False, timeout * 1000, "timeout", late))
+        for i, (a, p) in enumerate(endpoints)
     ]
 
 
