@@ -187,12 +187,20 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary = f"{len(ok)}/{len(own)} {name} addresses of {label} connect: {times}{more}"
     else:
         summary = f"no {name} address of {label} connects ({main_kind(own)})"
+    if not ok and _dns_disagrees(ctx):
+        # A stale hosts entry (or split DNS) sent the clients to the wrong address.
+        data["explained_by"] = {"check": "dns", "code": "DNS_INCONSISTENT"}
     if direct_results:
         data["direct"] = _result_data(direct_results)
         fine = sum(r.ok for r in direct_results)
         summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
                     f"{ctx.target.host} connect")
     return Outcome(summary, findings, data)
+
+
+def _dns_disagrees(ctx: RunContext) -> bool:
+    result = ctx.result("dns")
+    return result is not None and any(f.code == "DNS_INCONSISTENT" for f in result.findings)
 
 
 def run_ipv4(ctx: RunContext) -> Outcome:

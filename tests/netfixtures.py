@@ -30,6 +30,7 @@ class DnsServer:
 
     zone: dict[str, Any] = field(default_factory=dict)
     host: str = "127.0.0.1"
+    bind_port: int = 0
     queries: list[tuple[str, str]] = field(default_factory=list)
     _sock: socket.socket | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -46,7 +47,7 @@ class DnsServer:
     def start(self) -> DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
-        self._sock.bind((self.host, 0))
+        self._sock.bind((self.host, self.bind_port))
         threading.Thread(target=self._serve, daemon=True).start()
         return self
 
