@@ -269,8 +269,11 @@ def test_placeholder_and_unset_variable(home: Path) -> None:
     found = codes(run_check(home))
     [placeholder] = found["CLIENT_KEY_PLACEHOLDER"]
     assert "'$CBORG_API_KEY'" in placeholder.message and "line 8" in placeholder.message
+    assert "secret storage" in placeholder.fix[0]
     [unset] = found["CLIENT_KEY_ENV_UNSET"]
-    assert unset.message.startswith("Codex CLI (~/.codex/config.toml): the key comes from $CBORG_API_KEY")
+    assert unset.message.startswith(
+        "Codex CLI (~/.codex/config.toml): the key comes from $CBORG_API_KEY")
+    assert unset.fix[0].startswith("export CBORG_API_KEY=sk-...")
     assert "CLIENT_KEY_ENV_UNSET" not in codes(run_check(home, env={"CBORG_API_KEY": "sk-1"}))
 
 
