@@ -98,7 +98,7 @@ KEY_RESTRICTED = Code(
 CODES = (KEY_INVALID, KEY_EXPIRED, KEY_BLOCKED, IP_NOT_ALLOWED, AUTH_UNVERIFIED,
          KEY_EXPIRES_SOON, KEY_RESTRICTED)
 
-UNRESTRICTED = {"all-proxy-models", "all-team-models", "*"}
+UNRESTRICTED = frozenset({"all-proxy-models", "all-team-models", "*"})
 
 
 def _shape_hint(ctx: RunContext) -> str:

@@ -36,7 +36,12 @@ from .gateway_common import (
 )
 from .gateway_models import lookup
 
-PROMPT = [{"role": "user", "content": "Reply with the single word: OK"}]
+PROMPT_TEXT = "Reply with the single word: OK"
+
+
+def prompt() -> list[dict[str, str]]:
+    """The one-message prompt, fresh for each request body."""
+    return [{"role": "user", "content": PROMPT_TEXT}]
 STREAM_TOKENS = 5
 COST_PATHS = ("/cost/calculate", "/spend/calculate", "/cost/estimate")
 PREFERRED_FREE = ("lbl/llama", "lbl/cborg-chat")
@@ -122,7 +127,7 @@ def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, Mod
 def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | None, str | None]:
     """(cost, path) from the first cost endpoint that answers."""
     for path in COST_PATHS:
-        reply = call(ctx, deadline, "POST", path, json_body={"model": model, "messages": PROMPT},
+        reply = call(ctx, deadline, "POST", path, json_body={"model": model, "messages": prompt()},
                      share=0.15)
         if reply is None:
             break
@@ -166,7 +171,7 @@ def run(ctx: RunContext) -> Outcome:
     if entry is None or entry.free is not True:
         cost_estimate, cost_path = estimate(ctx, deadline, model)
         data["estimate"] = {"cost": cost_estimate, "endpoint": cost_path}
-    body = {"model": model, "messages": PROMPT, "max_tokens": STREAM_TOKENS, "stream": True}
+    body = {"model": model, "messages": prompt(), "max_tokens": STREAM_TOKENS, "stream": True}
     streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True)
     if streamed is None:
         return Outcome("no time left for the call", [LIVE_TIMEOUT.finding(
@@ -212,7 +217,7 @@ def run(ctx: RunContext) -> Outcome:
 def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEntry | None,
                 findings: list[Finding]) -> tuple[str, float | None]:
     """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
-    body = {"model": model, "messages": PROMPT, "max_tokens": 1}
+    body = {"model": model, "messages": prompt(), "max_tokens": 1}
     reply = call(ctx, deadline, "POST", "/chat/completions", json_body=body)
     if reply is None or not reply.ok:
         why = reply.said() if reply is not None else "no time left"

@@ -7,6 +7,7 @@ model behind each alias; ``GET /v1/models`` (names only) is the fallback.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
@@ -21,7 +22,9 @@ from .gateway_common import (
     money,
 )
 
-SYSTEM_PROMPT_MODELS = {"lbl/cborg-chat": "lbl/llama", "lbl/cborg-coder": "lbl/qwen-coder"}
+# Models that add CBorg's system prompt, and the same kind of model without it.
+SYSTEM_PROMPT_MODELS = MappingProxyType(
+    {"lbl/cborg-chat": "lbl/llama", "lbl/cborg-coder": "lbl/qwen-coder"})
 # Prefixes a client may put before a gateway model name (aider, LiteLLM SDK).
 CLIENT_PREFIXES = ("openai/", "litellm_proxy/")
 
