@@ -23,7 +23,8 @@ between versions, so the type and the message decide, the status only breaks tie
     type token_not_found_in_db, "Invalid proxy server token",
       "Invalid API key", other auth_error with 401                   KEY_INVALID
     status 429, type/message "rate limit"                            RATE_LIMITED
-    status 403 without a LiteLLM auth error (CBorg's own IP gate)    FORBIDDEN
+    status 403 with a LiteLLM error body ({"error": …} / {"detail": …}) ACCESS_DENIED
+    status 403 without a LiteLLM error (CBorg's own IP gate)         FORBIDDEN
     status 404                                                       NOT_FOUND
     status 5xx                                                       SERVER_ERROR
     anything else                                                    OTHER
@@ -55,6 +56,7 @@ class ErrorKind(str, Enum):
     ADMIN_ONLY = "admin_only"
     KEY_INVALID = "key_invalid"
     RATE_LIMITED = "rate_limited"
+    ACCESS_DENIED = "access_denied"  # LiteLLM's own 403: a route or object this key may not use
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     SERVER_ERROR = "server_error"
@@ -278,7 +280,8 @@ def classify_error(status: int | None, body: Any, text: str = "") -> GatewayErro
     if status == 401:
         return made(ErrorKind.KEY_INVALID)
     if status == 403:
-        return made(ErrorKind.FORBIDDEN)
+        shaped = isinstance(body, Mapping) and ("error" in body or "detail" in body)
+        return made(ErrorKind.ACCESS_DENIED if shaped else ErrorKind.FORBIDDEN)
     if status == 404:
         return made(ErrorKind.NOT_FOUND)
     if status is not None and 500 <= status <= 599:

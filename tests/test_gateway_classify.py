@@ -73,6 +73,9 @@ CASES = [
     (401, err("key not allowed to access model. This key can only access models=['lbl/llama']."
               " Tried to access gpt-4o", "key_model_access_denied"), ErrorKind.MODEL_DENIED),
     (403, None, ErrorKind.FORBIDDEN),
+    (403, {"message": "Forbidden"}, ErrorKind.FORBIDDEN),
+    (403, err("You are not allowed to access this key's info. Your role=internal_user",
+              "auth_error", "403"), ErrorKind.ACCESS_DENIED),
     (404, {"detail": "Not Found"}, ErrorKind.NOT_FOUND),
     (502, None, ErrorKind.SERVER_ERROR),
     (400, {"error": {"message": "/chat/completions: Invalid model name passed in model=x."}},

@@ -449,3 +449,13 @@ def test_an_endless_trickling_stream_is_live_timeout(standin_gateway: StandinGat
     report = run(standin_gateway, canary_key, Account(trickle=True), live=True, timeout=1.0)
     found = finding(report, "LIVE_TIMEOUT")
     assert "within 2 s" in found.message and "still arriving" in found.message
+
+
+def test_litellms_own_403_on_key_info_is_not_the_ip_gate(standin_gateway: StandinGateway,
+                                                         canary_key: str) -> None:
+    denied = (403, {"error": {"message": "You are not allowed to access this key's info. "
+                                         "Your role=internal_user", "type": "auth_error",
+                              "param": "None", "code": "403"}})
+    report = run(standin_gateway, canary_key, Account(key_info_error=denied))
+    assert codes(report, "auth") == ["AUTH_UNVERIFIED"]
+    assert "not allowed to access this key's info" in finding(report, "AUTH_UNVERIFIED").message
