@@ -204,6 +204,12 @@ def run(ctx: RunContext) -> Outcome:
     data["cost"] = cost
     if cost_estimate is not None:
         cost_text += f"; {cost_path} estimated {money(cost_estimate)} for the prompt"
+    spend = as_number(result.headers.get("x-litellm-key-spend"))
+    cap = as_number(result.headers.get("x-litellm-key-max-budget"))
+    data["key_spend"], data["key_max_budget"] = spend, cap
+    if spend is not None:  # LiteLLM's own count, even where /key/info is closed
+        cost_text += f"; the key has spent {money(spend)}" + (
+            f" of {money(cap)}" if cap is not None else " (no cap)")
     findings.insert(0, LIVE_OK.finding(
         model=model, ttft=_ms(timings.get("first_byte")), total=_ms(timings.get("total")),
         cost=cost_text))

@@ -86,6 +86,7 @@ def test_live_on_the_default_free_model(litellm_proxy: LiteLLMProxy, canary_key:
     message = finding(report, "LIVE_OK").message
     assert message.startswith("lbl/llama answered: first token after")
     assert "free model: no cost header" in message
+    assert "the key has spent $3.25 of $50.00" in message  # x-litellm-key-spend, no DB needed
     assert live.data["model_id"]
 
 
