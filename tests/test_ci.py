@@ -11,6 +11,7 @@ import pytest
 from cborg_doctor.ci import escape_data, escape_property, in_ci
 from tests.doctor import run_doctor
 from tests.plugin_site import install_plugin
+from tests.terminal import run_on_terminal
 
 LOCAL = ("--only", "config.key,config.base_url")
 
@@ -117,3 +118,12 @@ def test_unwritable_step_summary_is_one_line_and_changes_nothing_else(home: Path
     assert "could not write the step summary" in run.stderr
     assert "Traceback" not in run.stderr
     assert commands(run.stdout)[0].startswith("::error title=KEY_MISSING::")
+
+
+def test_in_ci_a_terminal_gets_no_spinner_and_no_colour(home: Path) -> None:
+    """Some CI runners give jobs a pseudo-terminal: CI=true still means a plain log."""
+    code, text = run_on_terminal(*LOCAL, "--no-report", home=home, env={"CI": "true"})
+    assert code == 1 and "KEY_MISSING" in text
+    assert "\x1b" not in text  # no colour, no cursor movement, no spinner frames
+    code, text = run_on_terminal(*LOCAL, "--no-report", home=home)
+    assert code == 1 and "\x1b[" in text  # the same run outside CI is in colour

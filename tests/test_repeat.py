@@ -30,6 +30,7 @@ from tests.standin_gateway import (
     happy_key_info,
     standin_gateway_fixture,  # noqa: F401  (the standin_gateway fixture)
 )
+from tests.terminal import run_on_terminal
 
 HOST = "gateway.test"
 
@@ -372,39 +373,11 @@ def test_waterfall_of_a_real_run(home: Path, pki: nf.Pki, dns4: nf.DnsServer, tm
 
 
 def test_live_progress_bar_on_a_terminal(home: Path, pki: nf.Pki, dns4: nf.DnsServer) -> None:
-    """On a real (pseudo-)terminal the rounds show a progress bar; it is gone from the final view."""
-    import os
-    import pty
-    import select
-
-    master, child_side = pty.openpty()
-    output = b""
+    """On a real (pseudo-)terminal the rounds show a progress bar."""
     with nf.serving(nf.litellm(), tls=pki.server_context(HOST)) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cborg_doctor", *gateway_args(server, dns4, "--repeat", "5", "--interval", "0.2",
-                                                                  "--no-report")],
-            env=clean_env(home, TERM="xterm-256color", SSL_CERT_FILE=str(pki.ca_file)),
-            stdin=child_side, stdout=child_side, stderr=child_side,
-        )
-        os.close(child_side)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-        proc.wait(timeout=60)
-    os.close(master)
-    text = output.decode("utf-8", errors="replace")
-    assert proc.returncode == 0, text
+        code, text = run_on_terminal(*gateway_args(server, dns4, "--repeat", "5", "--interval", "0.2", "--no-report"),
+                                     home=home, env={"SSL_CERT_FILE": str(pki.ca_file)})
+    assert code == 0, text
     assert "repeating probes" in text and "/5" in text
     assert "Repeated probes: 5 rounds, every 0.2 s" in text
 
@@ -434,3 +407,11 @@ def test_repeat_with_live_reruns_the_completion(home: Path, canary_key: str, sta
     assert phases["live"]["attempts"] == 3 and phases["live"]["failed"] == 0
     assert phases["connect"]["attempts"] == 3
     assert canary_key not in run.output
+
+
+def test_explain_knows_the_repeat_codes(home: Path) -> None:
+    run = run_doctor("--explain", "intermittent_loss", home=home)
+    assert run.code == 0
+    assert run.stdout.startswith("INTERMITTENT_LOSS  (warn, raised by --repeat)")
+    assert "def create_with_retry" in run.stdout
+    assert run_doctor("--explain", "REPEAT_ALL_FAILED", home=home).code == 0
