@@ -39,9 +39,11 @@ def litellm_error(message: str, type_: str | None, param: str | None, code: int 
 
 
 def invalid_key(key: str) -> tuple[int, dict]:
-    # litellm/proxy/auth/user_api_key_auth.py (1.5x–1.7x): the 401 from get_key_object
-    # re-worded with the key in it. Older versions echoed the whole key here; the
-    # stand-in does too, so the tests prove the doctor scrubs it.
+    # litellm/proxy/auth/user_api_key_auth.py (1.5x–1.7x): the 401 of get_key_object,
+    # re-worded "... Received API Key = {abbreviated}, Key Hash (Token) ={hash}. Unable to
+    # find token in cache or `LiteLLM_VerificationTokenTable`". LiteLLM abbreviates the
+    # key (sk-...Xm0w); the stand-in echoes the whole key, the worst case, so the tests
+    # prove the doctor scrubs whatever a gateway echoes.
     return 401, litellm_error(
         f"Authentication Error, Invalid proxy server token passed. Received API Key = {key}, "
         "Key Hash (Token) =3f9d1c0e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0. "
@@ -92,11 +94,12 @@ def cloudflare_forbidden() -> tuple[int, str]:
 
 
 def key_budget_exceeded(spend: float, max_budget: float, status: int) -> tuple[int, dict]:
-    # litellm/proxy/auth/auth_checks.py (_virtual_key_max_budget_check):
+    # litellm/proxy/auth/auth_checks.py (virtual_key_max_budget_check):
     # BudgetExceededError(message=f"Budget has been exceeded! Key={...} Current cost: ..."),
-    # made a ProxyException(type=budget_exceeded) by
-    # litellm/proxy/auth/auth_exception_handler.py; status 400 (≤1.6x), 429, 422 (1.108,
-    # litellm/__init__.py budget_exceeded_status_code).
+    # made a ProxyException(type=budget_exceeded, code=e.status_code) by
+    # litellm/proxy/auth/auth_exception_handler.py (_as_proxy_exception). The status is
+    # litellm/__init__.py budget_exceeded_status_code: 422 in 1.108, 429 before ("set to
+    # 429 to restore the pre-422 budget_exceeded response code"), 400 in older releases.
     return status, litellm_error(
         f"Budget has been exceeded! Key=alice-laptop Current cost: {spend}, "
         f"Max budget: {max_budget}",
@@ -114,19 +117,23 @@ def user_budget_exceeded(user: str, spend: float, max_budget: float, status: int
 
 
 def max_budget_limit() -> tuple[int, dict]:
-    # litellm/proxy/hooks/max_budget_limiter.py: HTTPException(429, "Max budget limit reached.")
-    return 429, {"detail": "Max budget limit reached."}
+    # litellm/proxy/hooks/max_budget_limiter.py: HTTPException(429, "Max budget limit
+    # reached.") in a pre-call hook; the chat route turns it into a ProxyException
+    # (litellm/proxy/common_request_processing.py proxy_exception_from_http_exception, the
+    # type from litellm/proxy/common_utils/openai_error_payload.py for status 429).
+    return 429, litellm_error("Max budget limit reached.", "rate_limit_error", None, 429)
 
 
 def rate_limited() -> tuple[int, dict]:
-    # litellm/proxy/hooks/parallel_request_limiter.py: HTTPException(429,
-    # detail=f"LiteLLM Rate Limit Handler for rate limit type = key. Crossed ...")
-    # → rate_limit_error via the exception handler.
+    # litellm/proxy/hooks/parallel_request_limiter.py: ProxyRateLimitError(detail=f"LiteLLM
+    # Rate Limit Handler for rate limit type = {rate_limit_type}. Crossed TPM / RPM / Max
+    # Parallel Request Limit. current rpm: ...", headers={"retry-after": ...}), 429; the
+    # retry-after header is the test's chat_headers.
     return 429, litellm_error(
         "LiteLLM Rate Limit Handler for rate limit type = key. Crossed TPM / RPM / Max "
         "Parallel Request Limit. current rpm: 5, rpm limit: 5, current tpm: 120, tpm limit: "
         "100000, current max_parallel_requests: 5, max_parallel_requests: 5",
-        "None", "None", 429,
+        "rate_limit_error", None, 429,
     )
 
 
@@ -147,12 +154,13 @@ def no_db_user() -> tuple[int, dict]:
 
 
 def model_not_found(model: str) -> tuple[int, dict]:
-    # litellm/proxy/route_llm_request.py: ProxyException(type=invalid_request_error,
-    # "Invalid model name passed in model=...", code=400).
+    # litellm/proxy/route_llm_request.py (ProxyModelNotFoundError, 400, detail={"error":
+    # "/chat/completions: Invalid model name passed in model=... Call `/v1/models` ..."}),
+    # rendered by proxy_exception_from_http_exception as below.
     return 400, litellm_error(
         f"/chat/completions: Invalid model name passed in model={model}. Call `/v1/models` "
         "to view available models for your key.",
-        "invalid_request_error", "model", 400,
+        "invalid_request_error", None, 400,
     )
 
 
