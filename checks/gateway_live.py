@@ -13,7 +13,7 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
-from .gateway_auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, error_finding
+from .gateway_auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .gateway_classify import (
     ErrorKind,
     GatewayError,
@@ -27,6 +27,7 @@ from .gateway_common import (
     BUDGET_EXCEEDED,
     CATALOGUE_FACT,
     IP_NOT_ALLOWED,
+    KEY_INFO_FACT,
     Deadline,
     Reply,
     budget_exceeded,
@@ -108,9 +109,13 @@ CODES = (LIVE_OK, LIVE_TIMEOUT, LIVE_RATE_LIMITED, LIVE_FAILED, COST_HEADER_MISS
 
 
 def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, ModelEntry | None]:
-    """--model if given, else a free chat model (lbl/llama first)."""
+    """--model if given, else a free chat model (lbl/llama first) the key may call."""
     if ctx.options.model:
         return ctx.options.model, lookup(ctx.options.model, catalogue)
+    key_info = ctx.fact(KEY_INFO_FACT)
+    allowed = {m for m in getattr(key_info, "models", ()) if m not in UNRESTRICTED}
+    if allowed and any(m.name in allowed for m in catalogue):
+        catalogue = [m for m in catalogue if m.name in allowed]
     for name in PREFERRED_FREE:
         entry = lookup(name, catalogue)
         if entry is not None and entry.free is not False:

@@ -459,3 +459,10 @@ def test_litellms_own_403_on_key_info_is_not_the_ip_gate(standin_gateway: Standi
     report = run(standin_gateway, canary_key, Account(key_info_error=denied))
     assert codes(report, "auth") == ["AUTH_UNVERIFIED"]
     assert "not allowed to access this key's info" in finding(report, "AUTH_UNVERIFIED").message
+
+
+def test_live_picks_a_model_the_key_may_call(standin_gateway: StandinGateway,
+                                             canary_key: str) -> None:
+    account = Account(key_info=happy_key_info(models=["lbl/qwen-coder"]))
+    report = run(standin_gateway, canary_key, account, live=True)
+    assert result(report, "live").data["model"] == "lbl/qwen-coder"
