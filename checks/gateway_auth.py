@@ -157,9 +157,12 @@ def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, 
         return f"{owner}: deleted", findings
     expires, estimate = info.expires, ""
     if expires is None and info.created_at is not None:
-        expires = info.created_at + timedelta(days=KEY_LIFETIME_DAYS)
-        estimate = " (estimated: keys last one year)"
-    if expires is not None and (status == "expired" or expires <= now):
+        # No expiry recorded: CBorg's one-year rule gives an estimate to warn about, never
+        # a failure (the gateway just accepted the key).
+        estimated = info.created_at + timedelta(days=KEY_LIFETIME_DAYS)
+        if estimated > now:
+            expires, estimate = estimated, " (estimated: keys last one year)"
+    if expires is not None and not estimate and (status == "expired" or expires <= now):
         findings.append(KEY_EXPIRED.finding(fingerprint=fingerprint, when=f" on {day(expires)}",
                                             said=f"{said} shows the expiry date"))
         return f"{owner}: expired {day(expires)}", findings
@@ -197,11 +200,13 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
             severity=Severity.INFO, **facts)
         data["verified_by"] = "GET /v1/models"
         return Outcome("key accepted by GET /v1/models (details unavailable)", [finding], data)
-    assert reply.error is not None
-    ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), reply.error])
-    found = error_finding(ctx, reply.error, deadline)
-    if found is not None:
-        return Outcome(refused(reply.error), [found], data)
+    error = reply.error
+    found = None
+    if error is not None:
+        ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), error])
+        found = error_finding(ctx, error, deadline)
+    if found is not None and error is not None:
+        return Outcome(refused(error), [found], data)
     finding = AUTH_UNVERIFIED.finding(
         fallback=f"GET /v1/models answered {reply.said()}, so the key is unchecked", **facts)
     return Outcome("key not verified", [finding], data)

@@ -466,3 +466,11 @@ def test_live_picks_a_model_the_key_may_call(standin_gateway: StandinGateway,
     account = Account(key_info=happy_key_info(models=["lbl/qwen-coder"]))
     report = run(standin_gateway, canary_key, account, live=True)
     assert result(report, "live").data["model"] == "lbl/qwen-coder"
+
+
+def test_an_old_key_without_expiry_that_still_works_is_not_expired(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    info = happy_key_info(expires=None, created_at=(NOW - timedelta(days=400)).isoformat())
+    report = run(standin_gateway, canary_key, Account(key_info=info))
+    assert result(report, "auth").status is Status.PASS
+    assert codes(report, "auth") == []
