@@ -26,8 +26,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(EXAMPLE, source)  # pip builds in place: keep the repository clean
     site = work / "site"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check",
-         "--target", str(site), str(source)],
+        # Offline: no index, no build isolation (setuptools comes from the test extra).
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation",
+         "--quiet", "--disable-pip-version-check", "--target", str(site), str(source)],
         capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
