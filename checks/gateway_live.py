@@ -195,8 +195,12 @@ def run(ctx: RunContext) -> Outcome:
                        [failure(ctx, model, streamed.error, streamed, deadline)], data)
     chunks, in_stream = parse_stream(result.body)
     if in_stream is not None:
-        return Outcome(f"failed: {in_stream.said}", [failure(ctx, model, in_stream, streamed, deadline)],
-                       data)
+        return Outcome(f"failed: {in_stream.said}",
+                       [failure(ctx, model, in_stream, streamed, deadline)], data)
+    if result.error is not None:  # the connection broke off mid-stream
+        return Outcome("stream broke off", [LIVE_FAILED.finding(
+            model=model, said=f"the stream broke off after {chunks} chunks ({streamed.said()})")],
+            data)
     if chunks == 0:
         text = result.text[:200]
         return Outcome("no tokens", [LIVE_FAILED.finding(
