@@ -220,6 +220,7 @@ class Account:
     chat_headers: dict[str, str] = field(default_factory=dict)
     chat_delay: float = 0.0  # seconds before the chat answer's headers
     trickle: bool = False  # stream one token every 0.3 s, without end
+    break_stream: bool = False  # stream one token, then drop the connection
     cost_header: bool = True
     catalogue: list[dict] = field(default_factory=cborg_catalogue)
     cost_path: str = "/spend/calculate"
@@ -426,17 +427,18 @@ def _make_handler(gateway: StandinGateway) -> type[BaseHTTPRequestHandler]:
                 return
             common = {"x-litellm-model-id": f"id-{model}", "x-litellm-key-spend": "3.25",
                       "x-litellm-key-max-budget": "50.0", **account.chat_headers}
-            if body.get("stream") and account.trickle:
+            if body.get("stream") and (account.trickle or account.break_stream):
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream; charset=utf-8")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
                 event = json.dumps({"choices": [{"index": 0, "delta": {"content": "."}}]})
                 line = f"data: {event}\n\n".encode()
-                for _ in range(200):  # ends when the doctor hangs up, or after a minute
+                for _ in range(1 if account.break_stream else 200):  # or until hung up
                     self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
                     self.wfile.flush()
                     time.sleep(0.3)
+                self.close_connection = True  # no terminating chunk: the stream breaks off
                 return
             if body.get("stream"):
                 chunks = [

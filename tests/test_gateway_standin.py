@@ -474,3 +474,9 @@ def test_an_old_key_without_expiry_that_still_works_is_not_expired(
     report = run(standin_gateway, canary_key, Account(key_info=info))
     assert result(report, "auth").status is Status.PASS
     assert codes(report, "auth") == []
+
+
+def test_a_stream_that_breaks_off_is_live_failed(standin_gateway: StandinGateway,
+                                                 canary_key: str) -> None:
+    report = run(standin_gateway, canary_key, Account(break_stream=True), live=True)
+    assert "the stream broke off after 1 chunks" in finding(report, "LIVE_FAILED").message
