@@ -84,7 +84,16 @@ CLIENT_MODEL_UNKNOWN = Code(
     explain="A tool found by config.clients names a model that is not in the gateway's "
     "catalogue, so its requests fail with 'Invalid model name'.",
 )
-CODES = (MODELS_UNAVAILABLE, MODEL_NOT_FOUND, MODEL_ALIAS, MODEL_SYSTEM_PROMPT, MODEL_DETAILS,
+MODELS_EMPTY = Code(
+    "MODELS_EMPTY",
+    Severity.WARN,
+    "The gateway lists no models for this key ({source}).",
+    fix=("Ask scienceit@lbl.gov which models your key should reach (include its alias or "
+         "fingerprint, never the key).",),
+    explain="The catalogue was read but is empty: the key (or its team) may be limited to "
+    "no models, or the gateway is misconfigured.",
+)
+CODES = (MODELS_UNAVAILABLE, MODELS_EMPTY, MODEL_NOT_FOUND, MODEL_ALIAS, MODEL_SYSTEM_PROMPT, MODEL_DETAILS,
          CLIENT_MODEL_UNKNOWN)
 
 
@@ -188,7 +197,7 @@ def read_catalogue(ctx: RunContext, deadline: Deadline) -> tuple[list[ModelEntry
     info = call(ctx, deadline, "GET", "/model/info", share=0.5, max_body=8 << 20)
     if info is not None and info.ok:
         parsed = parse_model_info(info.body)
-        if parsed:
+        if parsed is not None:  # possibly a well-formed, empty catalogue
             return parsed, True, [info]
     listing = call(ctx, deadline, "GET", "/v1/models", max_body=8 << 20)
     if listing is not None and listing.ok:
@@ -223,6 +232,9 @@ def run(ctx: RunContext) -> Outcome:
     else:
         summary += " (names only: /model/info was not available)"
     findings: list[Finding] = []
+    if not catalogue:
+        findings.append(MODELS_EMPTY.finding(
+            source="GET /model/info" if detailed else "GET /v1/models"))
     model = ctx.options.model
     if model:
         findings += model_findings(ctx, model, catalogue, detailed)

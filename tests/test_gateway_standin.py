@@ -480,3 +480,8 @@ def test_a_stream_that_breaks_off_is_live_failed(standin_gateway: StandinGateway
                                                  canary_key: str) -> None:
     report = run(standin_gateway, canary_key, Account(break_stream=True), live=True)
     assert "the stream broke off after 1 chunks" in finding(report, "LIVE_FAILED").message
+
+
+def test_an_empty_catalogue_warns(standin_gateway: StandinGateway, canary_key: str) -> None:
+    report = run(standin_gateway, canary_key, Account(catalogue=[]), model="lbl/llama")
+    assert codes(report, "models") == ["MODELS_EMPTY", "MODEL_NOT_FOUND"]
