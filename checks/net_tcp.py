@@ -17,9 +17,12 @@ from cborg_doctor.probes import proxy, resolve, tcp
 from cborg_doctor.probes.errors import TCP_CODE
 from cborg_doctor.probes.http import REACHABLE_FACT
 
-from .net_dns import PROXY_FACT
+from .net_dns import PROXY_FACT, listed
 
 FAMILIES = {4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")}
+# Clients try the first few addresses; a hostile answer with thousands must not cost
+# thousands of connections.
+MAX_PER_FAMILY = 8
 WHY_NO_HAPPY_EYEBALLS = (
     "Why it matters: httpx (used by openai-python and many tools) has no Happy Eyeballs; "
     "it tries addresses in order, so a silently dropped {broken} address costs the full "
@@ -118,7 +121,7 @@ def judge(
         return []
     name = FAMILIES[family][1]
     kind = main_kind(failed)
-    addresses = ", ".join(r.address for r in failed)
+    addresses = listed([r.address for r in failed])
     facts: dict[str, Any] = dict(
         target=target, port=port, seconds=timeout, family=name, addresses=addresses,
         reason=failed[0].detail or kind, problem=_PROBLEM.get(kind, kind),
@@ -162,6 +165,8 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     key, name = FAMILIES[family]
     other_family = 6 if family == 4 else 4
     per_family, port, label, via_proxy = _endpoints(ctx)
+    resolved = len(per_family[family])
+    per_family = {f: found[:MAX_PER_FAMILY] for f, found in per_family.items()}
     own_addresses = per_family[family]
     if not own_addresses:
         ctx.share(REACHABLE_FACT.format(family=key), [])
@@ -169,7 +174,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
                        {"addresses": []},
                        skipped_because=f"{label} has no {name} address")
     # Through a proxy the direct path is measured too, but only reported as information.
-    direct = (resolve.target_addresses(ctx).get(key, []) if via_proxy else [])
+    direct = (resolve.target_addresses(ctx).get(key, [])[:MAX_PER_FAMILY] if via_proxy else [])
     everything = own_addresses + per_family[other_family] + direct
     endpoints = [(a, port) for a in everything[: len(everything) - len(direct)]]
     endpoints += [(a, ctx.target.port) for a in direct]
@@ -187,6 +192,8 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary = f"{len(ok)}/{len(own)} {name} addresses of {label} connect: {times}{more}"
     else:
         summary = f"no {name} address of {label} connects ({main_kind(own)})"
+    if resolved > len(own_addresses):
+        summary += f" (the first {len(own_addresses)} of {resolved} addresses were tested)"
     if not ok and _dns_disagrees(ctx):
         # A stale hosts entry (or split DNS) sent the clients to the wrong address.
         data["explained_by"] = {"check": "dns", "code": "DNS_INCONSISTENT"}

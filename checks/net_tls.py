@@ -225,12 +225,15 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
     host = ctx.target.host
     kind = first.error or "tls"
     os_ctx = trust.os_context() if kind == "untrusted" else None
-    jobs = [lambda: shake(trust.unverified_context(), min(ctx.timeout, remaining),
-                          kind in ("expired", "not_yet_valid"))]
-    if os_ctx is not None:
-        jobs.append(lambda: shake(os_ctx, min(ctx.timeout, remaining), False))
-    found = _together(*jobs)
-    peer: TlsResult = found[0]
+    found: list[TlsResult] = []
+    if kind in ("untrusted", "hostname", "expired", "not_yet_valid") and remaining > 0:
+        # Only certificate problems need a second look; a stall would only stall again.
+        jobs = [lambda: shake(trust.unverified_context(), min(ctx.timeout, remaining),
+                              kind in ("expired", "not_yet_valid"))]
+        if os_ctx is not None:
+            jobs.append(lambda: shake(os_ctx, min(ctx.timeout, remaining), False))
+        found = _together(*jobs)
+    peer = found[0] if found else first
     cert = peer.cert if peer.ok else None
     data = {"trust": trust_source, "error": kind, "detail": first.detail, **cert_data(peer)}
     issuer = issuer_text(cert)

@@ -3,7 +3,8 @@
 Every HTTP request of every check goes through `request()`: the key goes only to
 the gateway's own origin over HTTPS (or plain HTTP to loopback), redirects are
 returned rather than followed, the body read is capped, and the whole request is
-bounded (connect within ``timeout``, everything within ``2 × timeout``: a watchdog
+bounded (connect within ``timeout``, the answer within ``timeout`` of sending the
+request, everything within ``2 × timeout``: a watchdog
 shuts the socket down when a server stalls or trickles). Network trouble is a
 result (`HttpResult.error`), never an exception.
 
@@ -213,14 +214,21 @@ def request(
 class _Marks:
     """Trace events of one request, and the sockets a watchdog may shut down."""
 
+    deadline: float  # when the watchdog stops the request; only ever moves earlier
+    read_bound: float  # seconds allowed from sending the request to the end of the body
     events: list[tuple[str, float]] = field(default_factory=list)
     sockets: list[socket.socket] = field(default_factory=list)
     fired: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def trace(self, name: str, info: Mapping[str, Any]) -> None:
         now = time.monotonic()
         with self.lock:
+            if name.endswith("send_request_headers.started") and not any(
+                n.endswith("send_request_headers.started") for n, _ in self.events
+            ):
+                self.deadline = min(self.deadline, now + self.read_bound)
             self.events.append((name, now))
         if name.endswith(("connect_tcp.complete", "start_tls.complete")):
             stream = info.get("return_value")
@@ -230,6 +238,16 @@ class _Marks:
                     self.sockets.append(sock)
                 if self.fired.is_set():
                     self._shutdown(sock)
+
+    def watch(self) -> None:
+        """The watchdog thread's loop: stop the request once the deadline passes."""
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self.stop()
+                return
+            if self.done.wait(min(remaining, 0.1)):
+                return
 
     def stop(self) -> None:
         """The time bound passed: wake up any blocked read by shutting the socket down."""
@@ -298,11 +316,9 @@ class _Call:
              dns_ms: float = 0.0) -> HttpResult:
         import httpx
 
-        marks = _Marks()
         start = time.monotonic()
-        deadline = start + 2 * self.timeout
-        watchdog = threading.Timer(max(deadline - start, 0.0), marks.stop)
-        watchdog.daemon = True
+        marks = _Marks(deadline=start + 2 * self.timeout, read_bound=self.timeout)
+        watchdog = threading.Thread(target=marks.watch, daemon=True, name="http-watchdog")
         target = self.ctx.target
         url = _pinned_url(self.url, address) if address else self.url
         extensions: dict[str, Any] = {"trace": marks.trace}
@@ -348,16 +364,16 @@ class _Call:
                         if len(chunk) > room:
                             truncated = True
                             break
-                        if time.monotonic() >= deadline:
+                        if time.monotonic() >= marks.deadline:
                             truncated, error = True, "too_slow"
-                            detail = f"the body was still arriving after {2 * self.timeout:g} s"
+                            detail = f"the body was still arriving after {self.timeout:g} s"
                             break
                 finally:
                     response.close()
         except Exception as exc:  # every network failure becomes a result
             error, cause, detail, status = self._classify(exc, marks, status)
         finally:
-            watchdog.cancel()
+            marks.done.set()
         end = time.monotonic()
         if error == "too_slow":
             truncated = True
@@ -377,9 +393,9 @@ class _Call:
         if marks.fired.is_set():
             if status is not None:
                 return "too_slow", "too_slow", (
-                    f"the body was still arriving after {2 * self.timeout:g} s"), status
+                    f"the body was still arriving after {self.timeout:g} s"), status
             return "timeout", "timeout", (
-                f"no response within {2 * self.timeout:g} s ({phase} phase)"), None
+                f"no response within {self.timeout:g} s of the request ({phase} phase)"), None
         if kind == "proxy":
             text = str(exc)
             code = text.split(" ", 1)[0]

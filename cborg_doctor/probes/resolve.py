@@ -174,7 +174,20 @@ def direct_lookup(
                   order=(*aaaa.addresses, *a.addresses))
 
 
+def _load_dnspython() -> None:
+    """Import dnspython without its DNS-over-HTTPS/QUIC, trio and DNSSEC extras: detecting
+    them imports httpx's async stack and trio (~200 ms); plain UDP/TCP queries need none."""
+    import sys
+
+    if "dns.query" not in sys.modules:
+        import dns._features
+
+        for feature in ("doh", "doq", "trio", "dnssec"):
+            dns._features.force(feature, False)
+
+
 def _resolver(servers: Sequence[tuple[str, int]] | None, timeout: float) -> tuple[Any, list[str]]:
+    _load_dnspython()
     import dns.nameserver
     import dns.resolver
 
