@@ -192,19 +192,23 @@ def client_findings(ctx: RunContext, catalogue: list[ModelEntry]) -> list[Findin
     return found
 
 
-def read_catalogue(ctx: RunContext, deadline: Deadline) -> tuple[list[ModelEntry] | None, bool, list[Reply | None]]:
-    """(catalogue, detailed?, replies): /model/info first, /v1/models as the fallback."""
+def read_catalogue(ctx: RunContext, deadline: Deadline
+                   ) -> tuple[list[ModelEntry] | None, bool, list[Reply | None]]:
+    """(catalogue, detailed?, replies): /model/info first, /v1/models when it gives nothing.
+
+    An empty but well-formed list is a catalogue too (MODELS_EMPTY), None is no catalogue.
+    """
     info = call(ctx, deadline, "GET", "/model/info", share=0.5, max_body=8 << 20)
-    if info is not None and info.ok:
-        parsed = parse_model_info(info.body)
-        if parsed is not None:  # possibly a well-formed, empty catalogue
-            return parsed, True, [info]
+    detailed = parse_model_info(info.body) if info is not None and info.ok else None
+    if detailed:
+        return detailed, True, [info]
     listing = call(ctx, deadline, "GET", "/v1/models", max_body=8 << 20)
-    if listing is not None and listing.ok:
-        parsed = parse_model_list(listing.body)
-        if parsed is not None:
-            return parsed, False, [info, listing]
-    return None, False, [info, listing]
+    names = parse_model_list(listing.body) if listing is not None and listing.ok else None
+    if names:
+        return names, False, [info, listing]
+    if detailed is not None:
+        return detailed, True, [info, listing]
+    return names, False, [info, listing]
 
 
 def _said(reply: Reply | None) -> str:
