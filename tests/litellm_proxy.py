@@ -6,7 +6,8 @@ leaves loopback. Without a database LiteLLM cannot hold virtual keys, so a small
 else (a real 401 from LiteLLM's own exception handler). Keys starting with
 ``sk-broke`` get LiteLLM's own ``BudgetExceededError`` on chat completions, which
 LiteLLM turns into its real ``budget_exceeded`` error, on free models too (the
-CBorg FAQ's known bug).
+CBorg FAQ's known bug). Keys starting with ``sk-expired`` carry a past expiry that
+LiteLLM's own post-custom-auth check refuses (``enable_post_custom_auth_checks``).
 
 Offline rules (see issue 4): HF_HUB_OFFLINE, LITELLM_LOCAL_MODEL_COST_MAP,
 telemetry off, no ``llama-3`` in underlying model names, never a LITELLM_LICENSE.
@@ -30,6 +31,7 @@ MASTER_KEY = "sk-master-test-0123456789abcdef"
 GOOD_PREFIX = "sk-canary"  # tests/conftest.py's canary_key is a good key here
 ALSO_GOOD_PREFIX = "sk-good"
 BROKE_PREFIX = "sk-broke"
+EXPIRED_PREFIX = "sk-expired"
 STARTUP_BOUND_S = 60.0
 
 CONFIG = """\
@@ -52,6 +54,7 @@ model_list:
                      mock_response: "Hello from gpt-4o"}
 litellm_settings:
   telemetry: false
+  enable_post_custom_auth_checks: true
 general_settings:
   master_key: {master_key}
   custom_auth: custom_auth.user_api_key_auth
@@ -73,6 +76,9 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
             raise litellm.BudgetExceededError(current_cost=12.5, max_budget=10.0)
         return UserAPIKeyAuth(api_key=api_key, token="hashed-broke", user_id="broke@lbl.gov",
                               key_alias="broke", max_budget=10.0, spend=12.5)
+    if api_key.startswith("{expired}"):  # LiteLLM's own expiry check refuses it
+        return UserAPIKeyAuth(api_key=api_key, token="hashed-expired", user_id="old@lbl.gov",
+                              key_alias="old-laptop", expires="2025-01-02T03:04:05+00:00")
     if api_key.startswith(("{good}", "{also_good}")):
         return UserAPIKeyAuth(api_key=api_key, token="hashed-good", user_id="alice@lbl.gov",
                               key_alias="alice-laptop", max_budget=50.0, spend=3.25)
@@ -146,6 +152,7 @@ def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
     config.write_text(CONFIG.replace("{master_key}", MASTER_KEY), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
+        .replace("{expired}", EXPIRED_PREFIX)
         .replace("{good}", GOOD_PREFIX)
         .replace("{also_good}", ALSO_GOOD_PREFIX),
         encoding="utf-8",

@@ -15,6 +15,7 @@ from cborg_doctor.report import Report
 from tests.gateway_harness import codes, diagnose, everything, finding, result
 from tests.litellm_proxy import (
     BROKE_PREFIX,
+    EXPIRED_PREFIX,
     LiteLLMProxy,
     litellm_proxy_fixture,  # noqa: F401  (the litellm_proxy fixture)
 )
@@ -108,3 +109,13 @@ def test_over_budget_key_gets_litellms_own_budget_error(litellm_proxy: LiteLLMPr
     assert "spent $12.50 of $10.00" in found.message
     assert "HTTP 422: Budget has been exceeded!" in found.message
     assert report.verdict is not None and report.verdict.code == "BUDGET_EXCEEDED"
+
+
+def test_an_expired_key_gets_litellms_own_expiry_error(litellm_proxy: LiteLLMProxy,
+                                                        canary_key: str) -> None:
+    expired = EXPIRED_PREFIX + canary_key[9:]
+    report = run(litellm_proxy, expired)
+    assert codes(report, "auth") == ["KEY_EXPIRED"]
+    found = finding(report, "KEY_EXPIRED")
+    assert "expired on 2025-01-02" in found.message
+    assert "HTTP 401: Authentication Error - Expired Key." in found.message
