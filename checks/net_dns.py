@@ -9,6 +9,7 @@ failure is only information, but the proxy's own name must resolve.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -103,6 +104,12 @@ _REASONS = {
 }
 
 
+def listed(items: Sequence[str], limit: int = 4) -> str:
+    """A list for a one-line message: a hostile or odd DNS answer may hold thousands."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def describe_resolver(found: resolve.Lookup) -> str:
     if found.method == "system":
         return "the system resolver"
@@ -154,16 +161,16 @@ def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | No
 
 def _shown(found: resolve.Lookup) -> str:
     if found.ok:
-        return ", ".join(found.addresses)
+        return listed(found.addresses)
     return found.error or "nothing"
 
 
 def family_notes(found: resolve.Lookup) -> list[Finding]:
     host = found.host
     if found.a.addresses and not found.aaaa.addresses:
-        return [DNS_NO_IPV6.finding(host=host, ipv4=", ".join(found.a.addresses))]
+        return [DNS_NO_IPV6.finding(host=host, ipv4=listed(found.a.addresses))]
     if found.aaaa.addresses and not found.a.addresses:
-        return [DNS_NO_IPV4.finding(host=host, ipv6=", ".join(found.aaaa.addresses))]
+        return [DNS_NO_IPV4.finding(host=host, ipv6=listed(found.aaaa.addresses))]
     return []
 
 

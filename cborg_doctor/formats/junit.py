@@ -6,10 +6,14 @@ warnings pass but are listed in <system-out>.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from ..findings import Status
 from ..report import Report
+
+# Characters XML 1.0 cannot hold even escaped; a server's answer may carry them into a message.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _details(check_findings: tuple, fix: bool = True) -> str:  # type: ignore[type-arg]
@@ -67,4 +71,5 @@ def render(report: Report, verbose: bool = False) -> str:
         out = ET.SubElement(case, "system-out")
         out.text = check.summary + ("\n" + _details(check.findings) if check.findings else "")
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    text = ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _NOT_XML.sub("\ufffd", text)
