@@ -7,7 +7,8 @@ else (a real 401 from LiteLLM's own exception handler). Keys starting with
 ``sk-broke`` get LiteLLM's own ``BudgetExceededError`` on chat completions, which
 LiteLLM turns into its real ``budget_exceeded`` error, on free models too (the
 CBorg FAQ's known bug). Keys starting with ``sk-expired`` carry a past expiry that
-LiteLLM's own post-custom-auth check refuses (``enable_post_custom_auth_checks``).
+LiteLLM's own post-custom-auth check refuses (``enable_post_custom_auth_checks``);
+keys starting with ``sk-limited`` may send one request a minute (LiteLLM's own limiter).
 
 Offline rules (see issue 4): HF_HUB_OFFLINE, LITELLM_LOCAL_MODEL_COST_MAP,
 telemetry off, no ``llama-3`` in underlying model names, never a LITELLM_LICENSE.
@@ -32,6 +33,7 @@ GOOD_PREFIX = "sk-canary"  # tests/conftest.py's canary_key is a good key here
 ALSO_GOOD_PREFIX = "sk-good"
 BROKE_PREFIX = "sk-broke"
 EXPIRED_PREFIX = "sk-expired"
+LIMITED_PREFIX = "sk-limited"
 STARTUP_BOUND_S = 60.0
 
 CONFIG = """\
@@ -76,6 +78,9 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
             raise litellm.BudgetExceededError(current_cost=12.5, max_budget=10.0)
         return UserAPIKeyAuth(api_key=api_key, token="hashed-broke", user_id="broke@lbl.gov",
                               key_alias="broke", max_budget=10.0, spend=12.5)
+    if api_key.startswith("{limited}"):  # 1 request a minute, per key
+        return UserAPIKeyAuth(api_key=api_key, token="hashed-limited-" + api_key[-6:],
+                              user_id="busy@lbl.gov", key_alias="busy", rpm_limit=1)
     if api_key.startswith("{expired}"):  # LiteLLM's own expiry check refuses it
         return UserAPIKeyAuth(api_key=api_key, token="hashed-expired", user_id="old@lbl.gov",
                               key_alias="old-laptop", expires="2025-01-02T03:04:05+00:00")
@@ -153,6 +158,7 @@ def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
         .replace("{expired}", EXPIRED_PREFIX)
+        .replace("{limited}", LIMITED_PREFIX)
         .replace("{good}", GOOD_PREFIX)
         .replace("{also_good}", ALSO_GOOD_PREFIX),
         encoding="utf-8",

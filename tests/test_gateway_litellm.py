@@ -8,6 +8,7 @@ over-budget key are LiteLLM's own answers.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from cborg_doctor.findings import Status
@@ -16,6 +17,7 @@ from tests.gateway_harness import codes, diagnose, everything, finding, result
 from tests.litellm_proxy import (
     BROKE_PREFIX,
     EXPIRED_PREFIX,
+    LIMITED_PREFIX,
     LiteLLMProxy,
     litellm_proxy_fixture,  # noqa: F401  (the litellm_proxy fixture)
 )
@@ -119,3 +121,18 @@ def test_an_expired_key_gets_litellms_own_expiry_error(litellm_proxy: LiteLLMPro
     found = finding(report, "KEY_EXPIRED")
     assert "expired on 2025-01-02" in found.message
     assert "HTTP 401: Authentication Error - Expired Key." in found.message
+
+
+def test_a_used_up_rate_limit_is_live_rate_limited(litellm_proxy: LiteLLMProxy,
+                                                   canary_key: str) -> None:
+    limited = LIMITED_PREFIX + canary_key[9:]
+    # Another job of the user's spends the one request this key has per minute.
+    spent = httpx.post(litellm_proxy.base_url + "/v1/chat/completions", trust_env=False,
+                       headers={"Authorization": f"Bearer {limited}"},
+                       json={"model": "lbl/llama", "messages": [{"role": "user", "content": "hi"}]})
+    assert spent.status_code == 200
+    report = run(litellm_proxy, limited, live=True)
+    found = finding(report, "LIVE_RATE_LIMITED")
+    assert "HTTP 429: Rate limit exceeded" in found.message
+    assert "retry after 60 s" in found.message
+    assert result(report, "live").status is Status.WARN
