@@ -314,7 +314,7 @@ class _Call:
 
     def send(self, address: str | None, family: int | None, proxy_url: str | None,
              dns_ms: float = 0.0) -> HttpResult:
-        import httpx
+        httpx = load_httpx()
 
         start = time.monotonic()
         marks = _Marks(deadline=start + 2 * self.timeout, read_bound=self.timeout)
@@ -413,6 +413,24 @@ class _Call:
         if kind in ("nxdomain", "no_answer", "dns"):
             return "dns", kind, detail, None
         return kind, kind, detail, status
+
+
+def load_httpx() -> Any:
+    """Import httpx; httpcore merely probes for trio, which costs ~70 ms when installed,
+    so that probe is answered "not installed" (only while httpcore is first imported)."""
+    import sys
+
+    if "httpcore" in sys.modules or "trio" in sys.modules:
+        import httpx
+
+        return httpx
+    sys.modules["trio"] = None  # type: ignore[assignment]  # makes `import trio` fail
+    try:
+        import httpx
+    finally:
+        if sys.modules.get("trio", 0) is None:
+            del sys.modules["trio"]
+    return httpx
 
 
 def _joined(items: list[tuple[str, str]]) -> dict[str, str]:
