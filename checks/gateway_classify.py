@@ -20,6 +20,7 @@ between versions, so the type and the message decide, the status only breaks tie
       "No DB Connected"                                              NO_DB
     type *_model_access_denied, "not allowed to access model"        MODEL_DENIED
     "Only proxy admin can be used"                                   ADMIN_ONLY
+    "litellm.<Provider>Error: …", "Received Model Group=" (not 429)  UPSTREAM
     type token_not_found_in_db, "Invalid proxy server token",
       "Invalid API key", other auth_error with 401                   KEY_INVALID
     status 429, type/message "rate limit"                            RATE_LIMITED
@@ -54,6 +55,7 @@ class ErrorKind(str, Enum):
     NO_DB = "no_db"
     MODEL_DENIED = "model_denied"
     ADMIN_ONLY = "admin_only"
+    UPSTREAM = "upstream"  # the provider behind the gateway failed (litellm.XxxError: ...)
     KEY_INVALID = "key_invalid"
     RATE_LIMITED = "rate_limited"
     ACCESS_DENIED = "access_denied"  # LiteLLM's own 403: a route or object this key may not use
@@ -177,6 +179,7 @@ _BUDGET_NUMBERS = (
     re.compile(rf"spend=\s*{_FLOAT}.*?budget=\s*{_FLOAT}", re.I),
 )
 _IP = re.compile(r"ip address\s+([0-9A-Fa-f:.%]+?)\s+not allowed", re.I)
+_UPSTREAM = re.compile(r"\blitellm\.[A-Za-z]*(?:Error|Exception)\b")
 _EXPIRY = re.compile(r"expiry time\s+(.+?)\s+and current time", re.I)
 
 
@@ -268,6 +271,8 @@ def classify_error(status: int | None, body: Any, text: str = "") -> GatewayErro
         return made(ErrorKind.MODEL_DENIED)
     if "only proxy admin" in low:
         return made(ErrorKind.ADMIN_ONLY)
+    if status != 429 and (_UPSTREAM.search(message) or "received model group" in low):
+        return made(ErrorKind.UPSTREAM)
     if (
         low_type == "token_not_found_in_db"
         or "invalid proxy server token" in low

@@ -35,6 +35,7 @@ BROKE_PREFIX = "sk-broke"
 EXPIRED_PREFIX = "sk-expired"
 LIMITED_PREFIX = "sk-limited"
 STARTUP_BOUND_S = 60.0
+START_ATTEMPTS = 3
 
 CONFIG = """\
 model_list:
@@ -163,24 +164,32 @@ def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
         .replace("{also_good}", ALSO_GOOD_PREFIX),
         encoding="utf-8",
     )
-    port = free_port()
-    log = folder / "litellm.log"
-    started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*_litellm_command(), "--config", str(config), "--host", "127.0.0.1",
-             "--port", str(port), "--num_workers", "1"],
-            cwd=folder, env=offline_env(), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_alive(proc, base_url + "/health/liveliness", STARTUP_BOUND_S)
-    except RuntimeError as exc:
-        stop(proc)
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{exc}\n--- litellm log ---\n{tail}") from None
-    return proc, LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+    failure = ""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        log = folder / f"litellm-{attempt}.log"
+        started = time.monotonic()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*_litellm_command(), "--config", str(config), "--host", "127.0.0.1",
+                 "--port", str(port), "--num_workers", "1"],
+                cwd=folder, env=offline_env(), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_alive(proc, base_url + "/health/liveliness", STARTUP_BOUND_S)
+        except RuntimeError as exc:
+            stop(proc)
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            failure = f"{exc}\n--- litellm log ---\n{tail}"
+            if "exited" in str(exc):  # e.g. the free port was taken meanwhile: try another
+                continue
+            break
+        if proc.poll() is None:  # it is our process that answered, not a stranger's
+            return proc, LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+        failure = f"LiteLLM exited with {proc.returncode} right after starting"
+    raise RuntimeError(failure)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -72,6 +72,13 @@ CASES = [
      ErrorKind.RATE_LIMITED),
     (401, err("key not allowed to access model. This key can only access models=['lbl/llama']."
               " Tried to access gpt-4o", "key_model_access_denied"), ErrorKind.MODEL_DENIED),
+    (401, err("litellm.AuthenticationError: AuthenticationError: OpenAIException - Incorrect "
+              "API key provided. Received Model Group=openai/gpt-4o", "authentication_error"),
+     ErrorKind.UPSTREAM),
+    (500, err("litellm.APIConnectionError: All connection attempts failed", None, "500"),
+     ErrorKind.UPSTREAM),
+    (429, err("litellm.RateLimitError: RateLimitError: AnthropicException - overloaded",
+              "throttling_error", "429"), ErrorKind.RATE_LIMITED),
     (403, None, ErrorKind.FORBIDDEN),
     (403, {"message": "Forbidden"}, ErrorKind.FORBIDDEN),
     (403, err("You are not allowed to access this key's info. Your role=internal_user",
