@@ -16,7 +16,7 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve
 from cborg_doctor.probes.errors import DNS_CODE
-from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal
+from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
 
 LOCAL_ONLY_STEP = (
     f"{LOCAL_ONLY_HOST} resolves only on LBLnet and the LBL VPN: connect the VPN, or use "
@@ -222,7 +222,7 @@ def run(ctx: RunContext) -> Outcome:
         return Outcome(f"{host} is an IP address: no lookup needed", findings, data)
     primary = resolve.lookup(ctx)
     second: resolve.Lookup | None = None
-    if primary.method == "system":
+    if primary.method == "system" and not is_loopback(host):  # DNS never answers for localhost
         second = resolve.direct_lookup(host, None, ctx.timeout)
         data["direct"] = lookup_data(second)
     data["primary"] = lookup_data(primary)

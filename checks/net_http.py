@@ -213,11 +213,20 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
     return Verdict(HTTP_NOT_GATEWAY, {"url": url, "host": host, "what": _what(result)})
 
 
-def timing_text(result: HttpResult) -> str:
+def timing_text(timings: dict[str, float]) -> str:
     names = (("dns", "DNS"), ("connect", "TCP"), ("tls", "TLS"), ("ttfb", "TTFB"),
              ("total", "total"))
-    return ", ".join(f"{label} {result.timings[key]:.0f} ms" for key, label in names
-                     if key in result.timings)
+    return ", ".join(f"{label} {timings[key]:.0f} ms" for key, label in names if key in timings)
+
+
+def with_dns_time(ctx: RunContext, result: HttpResult) -> dict[str, float]:
+    """The request's timings, with the dns check's lookup time when the request did none."""
+    timings = dict(result.timings)
+    dns = ctx.result("dns")
+    looked_up = dns.data.get("primary", {}).get("ms") if dns is not None else None
+    if "dns" not in timings and isinstance(looked_up, (int, float)):
+        timings = {"dns": float(looked_up), **timings}
+    return timings
 
 
 def result_data(result: HttpResult) -> dict[str, Any]:
@@ -237,8 +246,10 @@ def run(ctx: RunContext) -> Outcome:
     ctx.share("http.result", result)
     verdict = classify(result, ctx.target.origin, ctx.target.host)
     data = result_data(result)
+    timings = with_dns_time(ctx, result)
+    data["timings"] = timings
     if verdict.code is None:
-        return Outcome(f"HTTP {result.status} from {verdict.answered_by} ({timing_text(result)})",
+        return Outcome(f"HTTP {result.status} from {verdict.answered_by} ({timing_text(timings)})",
                        (), {**data, "answered_by": verdict.answered_by})
     facts = {"host": ctx.target.host, "url": result.url, "proxy": proxy.decision(ctx).shown,
              "status": result.status, **verdict.facts}

@@ -19,8 +19,9 @@ def test_gateway_answer_reports_server_and_timings(lab: Lab) -> None:
     expect(seen, statuses(net_ipv6="skip"))
     http = seen.check("http")
     assert http["summary"].startswith("HTTP 200 from Cloudflare → LiteLLM (")
-    assert "TCP" in http["summary"] and "TTFB" in http["summary"]
-    assert {"connect", "tls", "ttfb", "total"} <= set(http["data"]["timings"])
+    for phase in ("DNS", "TCP", "TLS", "TTFB", "total"):
+        assert f"{phase} " in http["summary"]
+    assert {"dns", "connect", "tls", "ttfb", "total"} <= set(http["data"]["timings"])
     assert http["data"]["headers"]["server"] == "cloudflare"
 
 

@@ -124,3 +124,14 @@ def test_json_never_raises() -> None:
     result = HttpResult("u", 200, {}, b"\xff{not json", False, None, "", None, {})
     assert result.json() is None
     assert result.text.endswith("{not json")
+
+
+def test_key_never_goes_to_a_proxy_in_clear_text() -> None:
+    with nf.serving(nf.status(200, "{}")) as fake_proxy, nf.serving(nf.litellm()) as server:
+        env = {"CBORG_API_KEY": KEY, "HTTP_PROXY": f"http://127.0.0.1:{fake_proxy.port}"}
+        ctx = context(f"http://127.0.0.1:{server.port}", env)
+        result = request(ctx, "GET", "/key/info", send_key=True)
+    assert result.via_proxy == f"http://127.0.0.1:{fake_proxy.port}"
+    assert not result.key_sent
+    assert all("authorization" not in r.headers for r in fake_proxy.requests)
+    assert KEY not in repr(fake_proxy.requests)

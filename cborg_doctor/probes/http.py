@@ -186,9 +186,11 @@ def request(
     if not ctx.target.valid:
         return _failure(url, "invalid", "the base URL is not a usable http(s) URL")
     body = None if json_body is None else jsonlib.dumps(json_body).encode("utf-8")
-    sent_headers, key_sent = _request_headers(ctx, send_key, headers, body is not None)
-    sent_headers["Host"] = urlsplit(url).netloc
     route = proxy.decision(ctx)
+    # Plain http through a proxy would show the key to the proxy: never send it that way.
+    may_send = send_key and not (route.url and address is None and ctx.target.scheme == "http")
+    sent_headers, key_sent = _request_headers(ctx, may_send, headers, body is not None)
+    sent_headers["Host"] = urlsplit(url).netloc
     call = _Call(ctx, method, url, sent_headers, body, key_sent, max_body, timeout, stream)
     if route.url and address is None:
         return call.send(None, _family_number(family), route.url)
