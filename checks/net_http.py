@@ -187,6 +187,11 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
             meaning = CF_ERRORS.get(number, "blocked")
             return Verdict(HTTP_BLOCKED, {"what": f"error {number}, {meaning}",
                                           "status": status, "ray": ray_id(result)}, "Cloudflare")
+        if status in (403, 429) and "html" in result.header("content-type").lower() and (
+                not looks_like_litellm(result)):
+            title = page_title(result) or "no title"
+            return Verdict(HTTP_BLOCKED, {"what": f"a Cloudflare block page ({title!r})",
+                                          "status": status, "ray": ray_id(result)}, "Cloudflare")
     if status >= 500:
         who = "from Cloudflare (the gateway behind it did not answer)" if (
             cloudflare and not looks_like_litellm(result)) else "from the gateway"

@@ -152,6 +152,22 @@ def test_rate_limit_1015_is_blocked() -> None:
     assert verdict.facts["ray"] == "0123456789abcdef" and "1015" in verdict.facts["what"]
 
 
+def test_cloudflare_html_403_without_a_code_is_blocked() -> None:
+    page = b"<html><head><title>Attention Required! | Cloudflare</title></head></html>"
+    result = _result(403, page, server="cloudflare", cf_ray="fedcba9876543210-FRA",
+                     content_type="text/html; charset=UTF-8")
+    verdict = classify(result, "https://api.cborg.lbl.gov", "api.cborg.lbl.gov")
+    assert verdict.code is not None and verdict.code.code == "HTTP_BLOCKED"
+    assert "Attention Required! | Cloudflare" in verdict.facts["what"]
+
+
+def test_litellm_403_behind_cloudflare_is_the_gateway() -> None:
+    body = b'{"error": {"message": "Access forbidden: IP address 1.2.3.4 not allowed."}}'
+    result = _result(403, body, server="cloudflare", cf_ray="fedcba9876543210-FRA",
+                     content_type="application/json")
+    assert classify(result, "https://api.cborg.lbl.gov", "api.cborg.lbl.gov").code is None
+
+
 @given(st.integers(min_value=100, max_value=599), st.binary(max_size=2000),
        st.dictionaries(st.sampled_from(["server", "cf-ray", "cf-mitigated", "location",
                                         "content-type"]), st.text(max_size=40)))

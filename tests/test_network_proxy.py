@@ -77,3 +77,13 @@ def test_direct_dns_failure_is_only_information_through_a_proxy(lab: Lab) -> Non
     expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
     finding = seen.finding("dns", "DNS_NXDOMAIN")
     assert finding["severity"] == "info" and "resolves names itself" in finding["message"]
+
+
+def test_proxy_name_that_does_not_resolve(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    lab.name(mode="nxdomain", name="proxy.corp.test")
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": "http://proxy.corp.test:3128"})
+    expect(seen, {**statuses("dns"), "config.proxy": "pass"})
+    message = seen.finding("dns", "DNS_NXDOMAIN")["message"]
+    assert message.startswith("The proxy's host name cannot be resolved: proxy.corp.test does "
+                              "not exist")
