@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.probes import proxy
 
 from .gateway_classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 from .gateway_common import (
@@ -219,6 +220,12 @@ def run(ctx: RunContext) -> Outcome:
     if not ctx.target.key_may_be_sent:
         reason = (f"the key is not sent to {ctx.target.base_url} (plain http to a host that "
                   "is not this machine); see config.base_url")
+        return Outcome(reason, skipped_because=reason)
+    route = proxy.decision(ctx)
+    if route.url and ctx.target.scheme == "http":
+        # The probe withholds the key here; without it any 200 would be a false "accepted".
+        reason = (f"the key is not sent to {ctx.target.base_url} through the proxy {route.shown} "
+                  "(plain http would show it to the proxy); use https, or add the host to NO_PROXY")
         return Outcome(reason, skipped_because=reason)
     reply = call(ctx, deadline, "GET", "/key/info", share=0.5)
     if reply is None or reply.network_error:
