@@ -16,6 +16,7 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve
 from cborg_doctor.probes.errors import DNS_CODE
+from cborg_doctor.probes.together import together
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
 
 LOCAL_ONLY_STEP = (
@@ -211,19 +212,26 @@ def run(ctx: RunContext) -> Outcome:
     proxied = decision.url is not None
     findings: list[Finding] = []
     data: dict[str, Any] = {"host": host}
-    if proxied:
-        found_proxy, proxy_data = proxy_findings(ctx, decision)
-        findings += found_proxy
-        data.update(proxy_data)
+    # The proxy's name, the clients' lookup and the direct query run at once.
+    direct_wanted = not is_ip_literal(host) and not is_loopback(host) and not ctx.options.nameservers
+    jobs: list[Any] = [
+        lambda: proxy_findings(ctx, decision) if proxied else ([], {}),
+        lambda: resolve.direct_lookup(host, None, ctx.timeout) if direct_wanted else None,
+        lambda: None if is_ip_literal(host) else resolve.lookup(ctx),
+    ]
+    proxy_part, second, primary = together(*jobs)
+    for part in (proxy_part, second, primary):
+        if isinstance(part, BaseException):
+            raise part
+    found_proxy, proxy_data = proxy_part
+    findings += found_proxy
+    data.update(proxy_data)
     if is_ip_literal(host):
         found = resolve.literal_lookup(host)
         ctx.share(resolve.FACT, found.to_fact())
         data["addresses"] = found.to_fact()
         return Outcome(f"{host} is an IP address: no lookup needed", findings, data)
-    primary = resolve.lookup(ctx)
-    second: resolve.Lookup | None = None
-    if primary.method == "system" and not is_loopback(host):  # DNS never answers for localhost
-        second = resolve.direct_lookup(host, None, ctx.timeout)
+    if second is not None:  # no direct query for localhost: DNS never answers for it
         data["direct"] = lookup_data(second)
     data["primary"] = lookup_data(primary)
     ctx.share(resolve.FACT, primary.to_fact())

@@ -8,7 +8,6 @@ for every proxied host; hosts not behind Cloudflare (api-local) answer 404.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.lblnet import is_lbl_address
 from cborg_doctor.probes import proxy
 from cborg_doctor.probes.http import REACHABLE_FACT, HttpResult, request
+from cborg_doctor.probes.together import together
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 FACT = "egress.addresses"  # {"ipv4": "x" or None, "ipv6": "y" or None}
@@ -110,15 +110,12 @@ def run(ctx: RunContext) -> Outcome:
     if decision.url:
         results["proxy"] = request(ctx, "GET", TRACE_PATH, max_body=8192)
     else:
-        def one(family: int) -> None:
-            results[f"ipv{family}"] = request(ctx, "GET", TRACE_PATH, family=family,
-                                             max_body=8192)
-
-        threads = [threading.Thread(target=one, args=(f,), daemon=True) for f in _families(ctx)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        families = _families(ctx)
+        answers = together(*(
+            lambda f=family: request(ctx, "GET", TRACE_PATH, family=f, max_body=8192)
+            for family in families))
+        results.update({f"ipv{f}": r for f, r in zip(families, answers, strict=True)
+                        if isinstance(r, HttpResult)})
     traces = {name: trace_ip(results[name]) for name in sorted(results)}
     findings, addresses = findings_for(traces)
     ctx.share(FACT, addresses)

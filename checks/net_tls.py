@@ -8,7 +8,6 @@ inspection proxy looks exactly like "certificate verify failed" to Python.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -18,6 +17,7 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
+from cborg_doctor.probes.together import together
 from cborg_doctor.target import is_loopback
 
 from .net_http import HTTP_PROXY_AUTH
@@ -196,21 +196,6 @@ def _address(ctx: RunContext) -> str | None:
     return order[0] if good is None and order else None
 
 
-def _together(*jobs: Any) -> list[Any]:
-    """Run handshakes concurrently (each is bounded by its own timeout)."""
-    results: list[Any] = [None] * len(jobs)
-
-    def work(index: int, job: Any) -> None:
-        results[index] = job()
-
-    threads = [threading.Thread(target=work, args=(i, j), daemon=True) for i, j in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def cert_data(result: TlsResult) -> dict[str, Any]:
     data: dict[str, Any] = {"address": result.address, "protocol": result.protocol,
                             "cipher": result.cipher, "ms": round(result.ms, 1)}
@@ -232,7 +217,7 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
                               kind in ("expired", "not_yet_valid"))]
         if os_ctx is not None:
             jobs.append(lambda: shake(os_ctx, min(ctx.timeout, remaining), False))
-        found = _together(*jobs)
+        found = together(*jobs)
     peer = found[0] if found else first
     cert = peer.cert if peer.ok else None
     data = {"trust": trust_source, "error": kind, "detail": first.detail, **cert_data(peer)}
@@ -271,10 +256,12 @@ def public_trust_note(ctx: RunContext, result: TlsResult, shake: Any, trust_sour
     public = shake(trust.certifi_context(), min(ctx.timeout, remaining), False)
     if public.ok or public.error != "untrusted":
         return None
-    why = (f"which only your {trust_source.split('=')[0]} trusts; tools that use their own "
-           "CA list (Node, Go, curl builds with other bundles) fail here")
-    return TLS_INTERCEPTED.finding(severity=Severity.INFO, host=ctx.target.host,
-                                   issuer=issuer_text(result.cert), why=why)
+    variable = trust_source.split("=")[0]
+    message = (f"The certificate for {{host}} is issued by {{issuer}}, which only your {variable} "
+               "trusts (TLS inspection or a private CA): your Python clients work, tools with "
+               "their own CA list (Node, Go, some curl builds) fail.")
+    return TLS_INTERCEPTED.finding(message, severity=Severity.INFO, host=ctx.target.host,
+                                   issuer=issuer_text(result.cert))
 
 
 def run(ctx: RunContext) -> Outcome:
