@@ -20,7 +20,7 @@ from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import is_loopback
 
-from .net_http import HTTP_PROXY_AUTH
+from .net_http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
 
 # Issuer names of TLS inspection products (case-insensitive substrings).
 INTERCEPTION_PRODUCTS = (
@@ -244,6 +244,8 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
         return TLS_TIMEOUT.finding(host=host, address=first.address, seconds=ctx.timeout), data
     if kind == "proxy" and first.proxy_status == 407:
         return HTTP_PROXY_AUTH.finding(proxy=proxy.decision(ctx).shown, where="CONNECT"), data
+    if kind == "proxy" and first.proxy_status is not None:  # the proxy refuses this host
+        return HTTP_NOT_GATEWAY.finding(url=ctx.target.origin, host=host, what=first.detail), data
     return TLS_FAILED.finding(host=host, address=first.address or "the proxy",
                               reason=first.detail or kind), data
 

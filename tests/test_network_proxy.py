@@ -87,3 +87,13 @@ def test_proxy_name_that_does_not_resolve(lab: Lab) -> None:
     message = seen.finding("dns", "DNS_NXDOMAIN")["message"]
     assert message.startswith("The proxy's host name cannot be resolved: proxy.corp.test does "
                               "not exist")
+
+
+def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    proxy = _proxy(lab)
+    proxy.hosts.clear()  # it now refuses to leave loopback for gateway.test: 502
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
+    expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
+    message = seen.finding("tls", "HTTP_NOT_GATEWAY")["message"]
+    assert "the proxy answered CONNECT with HTTP/1.1 502 Bad Gateway" in message
