@@ -376,6 +376,10 @@ class _Call:
             error, cause, detail, status = self._classify(exc, marks, status)
         finally:
             marks.done.set()
+        if error is None and marks.fired.is_set():
+            # The watchdog's shutdown reads like the clean end of a body sent without a length.
+            error, cause = "too_slow", "too_slow"
+            detail = f"the body was still arriving after {self.timeout:g} s"
         end = time.monotonic()
         if error == "too_slow":
             truncated = True

@@ -1,0 +1,38 @@
+"""Whatever stalls, the whole run ends within 2 × --timeout + 1 s plus fixed work.
+
+One stalled phase per case (tests/stalls.py). The time is asserted only loosely
+(under 4 × the bound) so a busy CI machine cannot fail it: this catches hangs
+and bounds that multiply, not slowness. benchmarks/bounds.py measures exactly.
+Each stalled check must also say, with its own code, what it met.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.stalls import CANARY, stalled_run
+
+TIMEOUT = 1.0
+BOUND = 2 * TIMEOUT + 1
+EXPECTED = {
+    "dns": ("dns", "DNS_TIMEOUT"),
+    "connect": ("net.ipv4", "TCP_TIMEOUT"),
+    "tls": ("tls", "TLS_TIMEOUT"),
+    "headers": ("http", "HTTP_TIMEOUT"),
+    "trickle": ("http", "HTTP_TIMEOUT"),  # was HTTP_NOT_GATEWAY: the cut body looked complete
+    "account": ("models", "MODELS_UNAVAILABLE"),
+}
+
+
+@pytest.mark.parametrize("phase", list(EXPECTED))
+def test_a_stall_in_any_phase_ends_the_run_within_the_bound(tmp_path: Path, phase: str) -> None:
+    timed = stalled_run(phase, TIMEOUT, tmp_path)
+    assert timed.seconds < 4 * BOUND, f"{phase}: {timed.seconds:.1f} s"
+    assert timed.code == 1
+    check_id, code = EXPECTED[phase]
+    check = next(c for c in timed.report["checks"] if c["id"] == check_id)
+    assert code in [f["code"] for f in check["findings"]], check
+    assert "error" not in timed.statuses().values(), timed.statuses()
+    assert CANARY not in str(timed.report)
