@@ -102,7 +102,7 @@ class Lab:
 
     def doctor(self, *args: str, port: int | None = None, base_url: str | None = None,
                only: str = "egress", env: dict[str, str] | None = None, timeout: float = 1.0,
-               trust_lab_ca: bool = True) -> Seen:
+               trust_lab_ca: bool = True, nameserver: str | None = None) -> Seen:
         url = base_url or f"https://{NAME}:{port}"
         full_env = {"CBORG_API_KEY": self.key}
         if trust_lab_ca:
@@ -110,7 +110,7 @@ class Lab:
         full_env.update(env or {})
         run = run_doctor(
             "--json", "--no-report", "--only", only, "--base-url", url,
-            "--nameserver", self.dns.arg, "--timeout", str(timeout), *args,
+            "--nameserver", nameserver or self.dns.arg, "--timeout", str(timeout), *args,
             home=self.home, env=full_env, timeout=60,
         )
         assert run.stdout.strip(), run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cborg_doctor_checks.net_dns import LOCAL_ONLY_STEP, disagreement
 
 from cborg_doctor.probes.resolve import Answer, Lookup
@@ -107,3 +108,34 @@ def test_overlapping_answers_agree() -> None:
 def test_system_answers_while_dns_times_out_is_inconsistent() -> None:
     finding = disagreement(_lookup("system", ("10.1.1.1",)), _lookup("nameserver", (), "timeout"))
     assert finding is not None and "give timeout" in finding.message
+
+
+def test_ipv6_only_host_is_information_and_ipv4_is_skipped(lab: Lab) -> None:
+    if not nf.ipv6_loopback():
+        pytest.skip("no IPv6 loopback (::1) here")
+    port = lab.gateway(families=(6,))
+    seen = lab.doctor(port=port)
+    expect(seen, statuses(net_ipv4="skip"))
+    assert seen.codes("dns") == ["DNS_NO_IPV4"]
+    assert seen.check("egress")["data"]["addresses"] == {"ipv4": None, "ipv6": "::1"}
+
+
+def test_name_server_on_ipv6_loopback(lab: Lab) -> None:
+    if not nf.ipv6_loopback():
+        pytest.skip("no IPv6 loopback (::1) here")
+    dns6 = nf.DnsServer(host="::1").start()
+    lab.closers.append(_Stopper(dns6))
+    port = lab.gateway(families=(4,))
+    dns6.zone.update(lab.dns.zone)
+    seen = lab.doctor(port=port, nameserver=dns6.arg)
+    expect(seen, statuses(net_ipv6="skip"))
+    assert dns6.arg.startswith("[::1]:")
+    assert f"the name server [::1]:{dns6.port}" in seen.check("dns")["summary"]
+
+
+class _Stopper:
+    def __init__(self, server: nf.DnsServer) -> None:
+        self.server = server
+
+    def close(self) -> None:
+        self.server.stop()

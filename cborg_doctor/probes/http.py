@@ -22,6 +22,7 @@ import json as jsonlib
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -178,8 +179,10 @@ def request(
     """Send one request to ``ctx.target.url(path)``; never raises for network trouble.
 
     `family` (4/6 or socket.AF_INET/AF_INET6) restricts the addresses tried, `address`
-    pins one. `stream` also records ``timings["first_byte"]``. The key is sent only
-    with `send_key` and only where `Target.key_may_be_sent` allows.
+    pins one and bypasses any proxy; through a proxy `family` does not apply (the proxy
+    picks the address). `stream`
+    also records ``timings["first_byte"]``. The key is sent only with `send_key`, only
+    where `Target.key_may_be_sent` allows, and never in clear text through a proxy.
     """
     timeout = ctx.timeout if timeout is None else timeout
     url = ctx.target.url(path)
@@ -357,10 +360,17 @@ class _Call:
                     status = response.status_code
                     version = response.http_version
                     response_headers = _joined(response.headers.multi_items())
-                    for chunk in response.iter_bytes():
-                        if first_byte is None and chunk:
+                    decoder = _BoundedDecoder(response.headers.get("content-encoding", ""))
+                    for raw in response.iter_raw():
+                        if first_byte is None and raw:
                             first_byte = time.monotonic()
                         room = self.max_body - size
+                        try:
+                            chunk = decoder.decode(raw, room + 1)
+                        except zlib.error:
+                            error = cause = "protocol"
+                            detail = "the body's gzip/deflate encoding is corrupt"
+                            break
                         chunks.append(chunk[:room])
                         size += min(len(chunk), room)
                         if len(chunk) > room:
@@ -437,6 +447,36 @@ def load_httpx() -> Any:
         if sys.modules.get("trio", 0) is None:
             del sys.modules["trio"]
     return httpx
+
+
+class _BoundedDecoder:
+    """Undoes a gzip or deflate content-encoding, never producing more than asked for.
+
+    httpx's own decoders inflate a whole network read at once: 64 KiB of a gzip bomb
+    become 64 MB before the body cap can look at them. Other encodings (we ask for
+    ``identity``) pass through as they came.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        name = encoding.strip().lower()
+        self._inflate: Any = None
+        self._raw_fallback = name == "deflate"
+        if name in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif name == "deflate":
+            self._inflate = zlib.decompressobj()
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        if self._inflate is None or not data:
+            return data
+        try:
+            return self._inflate.decompress(data, max(limit, 1))
+        except zlib.error:
+            if not self._raw_fallback:
+                raise
+            self._raw_fallback = False  # "deflate" without the zlib header, as some servers send
+            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._inflate.decompress(data, max(limit, 1))
 
 
 def _joined(items: list[tuple[str, str]]) -> dict[str, str]:

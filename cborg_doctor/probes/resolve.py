@@ -194,7 +194,8 @@ def _resolver(servers: Sequence[tuple[str, int]] | None, timeout: float) -> tupl
     if servers:
         resolver = dns.resolver.Resolver(configure=False)
         resolver.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
-        shown = [f"{ip}:{port}" if port != 53 else ip for ip, port in servers]
+        shown = [(f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}") if port != 53 else ip
+                 for ip, port in servers]
     else:
         resolver = dns.resolver.Resolver()
         shown = [str(ns) for ns in resolver.nameservers]
