@@ -135,3 +135,16 @@ def test_key_never_goes_to_a_proxy_in_clear_text() -> None:
     assert not result.key_sent
     assert all("authorization" not in r.headers for r in fake_proxy.requests)
     assert KEY not in repr(fake_proxy.requests)
+
+
+def test_gzip_bomb_is_inflated_only_up_to_the_cap() -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\0" * (64 << 20), compresslevel=9)  # 64 MiB in ~64 KiB
+    def handler(request: nf.Request, conn: object) -> None:
+        nf.respond(conn, 200, bomb, {"content-encoding": "gzip", "content-type": "text/plain"})
+
+    with nf.serving(handler) as server:
+        result = request(context(f"http://127.0.0.1:{server.port}"), "GET", "/", max_body=4096)
+    assert result.status == 200 and result.truncated
+    assert result.body == b"\0" * 4096

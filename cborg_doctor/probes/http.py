@@ -180,9 +180,9 @@ def request(
 
     `family` (4/6 or socket.AF_INET/AF_INET6) restricts the addresses tried, `address`
     pins one and bypasses any proxy; through a proxy `family` does not apply (the proxy
-    picks the address). `stream`
-    also records ``timings["first_byte"]``. The key is sent only with `send_key`, only
-    where `Target.key_may_be_sent` allows, and never in clear text through a proxy.
+    picks the address). `stream` also records ``timings["first_byte"]``. The key is sent
+    only with `send_key`, only where `Target.key_may_be_sent` allows, and never in clear
+    text through a proxy. Bodies in gzip/deflate are inflated at most to `max_body`.
     """
     timeout = ctx.timeout if timeout is None else timeout
     url = ctx.target.url(path)
