@@ -11,6 +11,10 @@ run as plain tests so a regression in one of them is named, not shrunk to.
 from __future__ import annotations
 
 import contextlib
+import json
+import subprocess
+import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -122,3 +126,39 @@ def bench_setup(folder: Path) -> Iterator[Callable[[tuple[dict[str, Reply], bool
     (folder / "home").mkdir(exist_ok=True)
     with ScriptedServer() as server:
         yield lambda case: run_case(server, folder, *case)
+
+
+# ── compressed answers (found by the fuzzer: a gzip bomb inflated 64 MB per read) ──
+
+
+def _compressed(path: str, encoding: str) -> Reply:
+    good = fc.good_reply(path)
+    wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[encoding]
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = packer.compress(good.body) + packer.flush()
+    name = b"gzip" if encoding == "gzip" else b"deflate"
+    return Reply(good.status_line, (*good.headers, (b"content-encoding", name)), body)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_compressed_answers_still_read(gateway: ScriptedServer, folder: Path, encoding: str) -> None:
+    """Servers that compress although we ask for identity are still understood."""
+    answers = {path: _compressed(path, encoding) for path in fc.PATHS}
+    assert run_case(gateway, folder, answers) == []
+    report = json.loads((folder / "reports" / "report.json").read_text())
+    statuses = {c["id"]: c["status"] for c in report["checks"]}
+    assert statuses["http"] == statuses["auth"] == statuses["models"] == statuses["live"] == "pass"
+
+
+def test_a_gzip_bomb_is_never_inflated_past_the_cap(gateway: ScriptedServer, folder: Path) -> None:
+    """Peak memory of a whole run against 100 MB gzip bombs stays near a normal run's."""
+    bomb = NAMED["gzip bomb"]
+    gateway.set(everywhere(bomb))
+    # VmHWM is this process's own peak (ru_maxrss would include the forking parent's).
+    probe = ("import sys\nfrom cborg_doctor import cli\ncli.main(sys.argv[1:])\n"
+             "sys.stderr.write([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n")
+    env = base_env(folder / "home", CBORG_API_KEY=CANARY)
+    done = subprocess.run([sys.executable, "-c", probe, "--json", "--no-report", "--base-url", gateway.url,
+                           "--timeout", "2"], env=env, capture_output=True, text=True, timeout=120)
+    peak_kib = int(done.stderr.strip().splitlines()[-1].split()[1])
+    assert peak_kib < 120 * 1024, f"peak RSS {peak_kib >> 10} MB"  # was 176 MB, a normal run is ~45 MB
