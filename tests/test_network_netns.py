@@ -278,3 +278,16 @@ def test_corporate_ca_in_the_os_store_only_is_interception(pair: Pair) -> None:
     assert "OS trust store accepts but your Python clients do not" in finding["message"]
     assert _check(report, "tls")["data"]["os_store_verifies"] is True
     assert code == 1
+
+
+def test_system_resolver_that_never_answers(pair: Pair) -> None:
+    port = pair.gateway()
+    pair.dns({NAME: "drop"}, port=53)
+    pair.etc_file("resolv.conf", f"nameserver {SRV4}\noptions timeout:1 attempts:1\n")
+    pair.etc_file("hosts", "127.0.0.1 localhost\n")
+    code, report, _ = pair.doctor("--base-url", f"https://{NAME}:{port}")
+    assert _statuses(report) == statuses("dns"), report
+    finding = _finding(report, "dns", "DNS_TIMEOUT")
+    assert finding["message"] == f"No DNS answer for {NAME} from the system resolver within 1 s."
+    assert _check(report, "dns")["data"]["direct"]["error"] == "timeout"
+    assert code == 1
