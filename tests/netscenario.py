@@ -133,10 +133,17 @@ def lab_fixture(tmp_path: Path, home: Path, canary_key: str) -> Iterator[Lab]:
 
 
 def expect(seen: Seen, wanted: dict[str, str]) -> None:
-    """Exact statuses of the network checks (and of any other check named in `wanted`)."""
+    """Exact statuses of the network checks (and of any other check named in `wanted`),
+    and the exit code and report status they imply (--fail-on fail)."""
     got = {k: v for k, v in seen.statuses.items() if k in wanted or k in NETWORK_CHECKS}
     assert got == wanted, [(c["id"], c["status"], c["summary"], c["findings"])
                            for c in seen.report["checks"]]
+    failed = "fail" in seen.statuses.values()
+    assert seen.code == (1 if failed else 0), seen.everything[-2000:]
+    worst = next((s for s in ("fail", "warn") if s in seen.statuses.values()), "pass")
+    assert seen.report["status"] == worst
+    if not failed and worst == "pass":
+        assert seen.report["verdict"] is None
 
 
 def statuses(root: str | None = None, status: str = "fail", **others: str) -> dict[str, str]:
