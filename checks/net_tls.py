@@ -20,6 +20,7 @@ from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import is_loopback
 
+from .config_proxy import bundle_problem
 from .net_http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
 
 # Issuer names of TLS inspection products (case-insensitive substrings).
@@ -266,6 +267,20 @@ def public_trust_note(ctx: RunContext, result: TlsResult, shake: Any, trust_sour
                                    issuer=issuer_text(result.cert))
 
 
+def _unusable_bundle(ctx: RunContext) -> str | None:
+    """Clients fail before any handshake when their CA bundle is unusable (config.proxy's
+    CA_BUNDLE_MISSING says so); testing with other CAs would blame the network."""
+    used = trust.user_trust(ctx.env)
+    path = used.cafile if used.source != "certifi" else None
+    folder = used.capath
+    problem = (bundle_problem(path, False) if path else None) or (
+        bundle_problem(folder, True) if folder else None)
+    if problem is None:
+        return None
+    variable = used.source.split("=", 1)[0]
+    return f"{variable} {problem}: your clients cannot make any TLS connection (see config.proxy)"
+
+
 def run(ctx: RunContext) -> Outcome:
     target = ctx.target
     if target.scheme != "https":
@@ -279,6 +294,9 @@ def run(ctx: RunContext) -> Outcome:
     if address is None:
         return Outcome("no address to connect to", (), {}, skipped_because="no reachable address")
     trust_source = trust.user_trust(ctx.env).source
+    unusable = _unusable_bundle(ctx)
+    if unusable:
+        return Outcome(unusable, (), {"trust": trust_source}, skipped_because=unusable)
 
     def shake(context: Any, timeout: float, read_date: bool) -> TlsResult:
         return handshake(address, target.port, target.host, context, timeout, proxy=via,

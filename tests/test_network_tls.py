@@ -109,6 +109,16 @@ def test_plain_http_to_loopback_passes_without_tls(lab: Lab) -> None:
     assert seen.check("tls")["summary"] == "plain http to loopback: no TLS to test"
 
 
+def test_missing_ca_bundle_is_the_only_failure(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    seen = lab.doctor(port=port, only="egress,config.proxy",
+                      env={"SSL_CERT_FILE": str(lab.tmp / "gone.pem")})
+    expect(seen, {**statuses(net_ipv6="skip", tls="skip", http="skip", egress="skip"),
+                  "config.proxy": "fail"})
+    assert seen.check("tls")["skipped_because"].startswith("SSL_CERT_FILE does not exist")
+    assert seen.report["verdict"]["code"] == "CA_BUNDLE_MISSING"
+
+
 def _cert(issuer: str, org: str) -> PeerCert:
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     return PeerCert("api.cborg.lbl.gov", issuer, org, now, now + timedelta(days=90))
