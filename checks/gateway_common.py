@@ -26,6 +26,7 @@ HELPDESK = "scienceit@lbl.gov"
 KEY_INFO_FACT = "gateway.key_info"  # KeyInfo | None
 AUTH_ERRORS_FACT = "gateway.auth_errors"  # list[GatewayError] seen by auth
 CATALOGUE_FACT = "gateway.catalogue"  # list[ModelEntry]
+STALL_FACT = "gateway.stalled_at"  # monotonic time the first stalled request began
 EGRESS_FACT = "egress.addresses"  # {"ipv4": str | None, "ipv6": str | None} from `egress`
 
 SAFETY_MARGIN_S = 0.8  # kept back from the check's bound to build the outcome
@@ -41,7 +42,13 @@ class Deadline:
     @property
     def remaining(self) -> float:
         bound = self.ctx.options.check_time_bound - SAFETY_MARGIN_S
-        return bound - (time.monotonic() - self.started)
+        own = bound - (time.monotonic() - self.started)
+        # Once the gateway has stalled, every check shares one window from that stall on,
+        # so auth, then budget and models, do not each wait out the same stall again.
+        stalled = self.ctx.fact(STALL_FACT)
+        if isinstance(stalled, float):
+            own = min(own, stalled + bound - time.monotonic())
+        return own
 
     def timeout_for(self, share: float = 1.0) -> float | None:
         """A per-request timeout (http bounds a request by 2 × timeout), or None if no time is left."""
@@ -73,6 +80,8 @@ class Reply:
         """What happened, in one phrase: "HTTP 500: Database not connected…" or the network error."""
         if self.result.status is None:
             return f"{self.result.error or 'no answer'}: {self.result.detail}".strip(": ")
+        if self.result.error == "too_slow":  # the headers came, the body stalled
+            return f"HTTP {self.result.status}, then {self.result.detail}"
         if self.error is not None:
             return self.error.said
         return f"HTTP {self.result.status}"
@@ -93,10 +102,14 @@ def call(
     timeout = deadline.timeout_for(share)
     if timeout is None:
         return None
+    started = time.monotonic()
     result = http.request(
         ctx, method, path, send_key=True, json_body=json_body, stream=stream,
         timeout=timeout, max_body=max_body,
     )
+    if result.error in ("timeout", "too_slow"):
+        first = ctx.fact(STALL_FACT)
+        ctx.share(STALL_FACT, min(first, started) if isinstance(first, float) else started)
     body = result.json()
     error: GatewayError | None = None
     if result.status is None:

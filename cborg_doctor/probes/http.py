@@ -378,7 +378,7 @@ class _Call:
                             break
                         if time.monotonic() >= marks.deadline:
                             truncated, error = True, "too_slow"
-                            detail = f"the body was still arriving after {self.timeout:g} s"
+                            detail = f"the body was still arriving after {self.timeout:.3g} s"
                             break
                 finally:
                     response.close()
@@ -389,7 +389,7 @@ class _Call:
         if error is None and marks.fired.is_set():
             # The watchdog's shutdown reads like the clean end of a body sent without a length.
             error, cause = "too_slow", "too_slow"
-            detail = f"the body was still arriving after {self.timeout:g} s"
+            detail = f"the body was still arriving after {self.timeout:.3g} s"
         end = time.monotonic()
         if error == "too_slow":
             truncated = True
@@ -409,9 +409,9 @@ class _Call:
         if marks.fired.is_set():
             if status is not None:
                 return "too_slow", "too_slow", (
-                    f"the body was still arriving after {self.timeout:g} s"), status
+                    f"the body was still arriving after {self.timeout:.3g} s"), status
             return "timeout", "timeout", (
-                f"no response within {self.timeout:g} s of the request ({phase} phase)"), None
+                f"no response within {self.timeout:.3g} s of the request ({phase} phase)"), None
         if kind == "proxy":
             text = str(exc)
             code = text.split(" ", 1)[0]
@@ -419,11 +419,11 @@ class _Call:
             return "proxy", "proxy", f"the proxy answered CONNECT with {text}"[:200], proxy_status
         if kind in errors.TLS_CODE and kind not in ("timeout",):
             if kind == "tls_timeout":
-                return "timeout", kind, f"the TLS handshake did not finish in {self.timeout:g} s", None
+                return "timeout", kind, f"the TLS handshake did not finish in {self.timeout:.3g} s", None
             return "tls", kind, errors.describe(exc), None
         if kind == "timeout":
             what = {"connect": "TCP connect", "tls": "TLS handshake", "read": "response"}[phase]
-            return "timeout", phase, f"{what} timed out after {self.timeout:g} s", status
+            return "timeout", phase, f"{what} timed out after {self.timeout:.3g} s", status
         if kind == "tls":
             return "tls", "tls", detail, None
         if kind in ("nxdomain", "no_answer", "dns"):
