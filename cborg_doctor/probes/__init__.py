@@ -1,1 +1,30 @@
-"""The probe layer: all network I/O of the checks goes through here."""
+"""The probe layer: all network I/O of the checks goes through here.
+
+==============  ==============================================================
+module          what it does
+==============  ==============================================================
+``resolve``     getaddrinfo and direct DNS queries (dnspython), ``--nameserver``
+``tcp``         connect to one address, or to many at once
+``tls``         one handshake with SNI (optionally via CONNECT), peer certificate
+                kept even when verification fails
+``http``        `request()`: one HTTP request pinned to an address, key rules,
+                redirects returned, body capped, time bounded, phase timings
+``proxy``       which proxy the user's clients would use (httpx's rules)
+``trust``       the CAs the clients trust, certifi, the OS store
+``errors``      exception → error kind → finding code (the map is its docstring)
+``together``    run a few bounded probes at once
+``route``       route lookups (platform checks)
+==============  ==============================================================
+
+Facts the network checks share through ``RunContext.share`` (read with ``ctx.fact``):
+
+``dns.addresses``         ``{"host", "ipv4": [...], "ipv6": [...], "order": [...], "source"}``
+``net.reachable.ipv4``    addresses of that family that accepted TCP (``[]``: none did)
+``net.reachable.ipv6``    likewise
+``proxy.decision``        a `proxy.ProxyDecision` (``url`` None: direct)
+``proxy.addresses``       the proxy's own addresses, same shape as ``dns.addresses``
+``egress.addresses``      ``{"ipv4": "x" or None, "ipv6": "y" or None}``
+``http.result``           the http check's `http.HttpResult`
+
+Probes import httpx and dnspython lazily, so ``--version`` and ``--list-checks`` stay fast.
+"""
