@@ -43,8 +43,11 @@ HTTP_PROXY_AUTH = Code(
         "proxy.example:8080` (URL-encode special characters).",
         "Or add the gateway to NO_PROXY if it can be reached directly: "
         "`export NO_PROXY=api.cborg.lbl.gov`.",
+        "A proxy that wants your Windows login (Negotiate/NTLM) cannot take a password in "
+        "the URL: run a local authenticating proxy (px, cntlm) and point HTTPS_PROXY at it.",
     ),
-    explain="An HTTP proxy answered 407 Proxy Authentication Required.",
+    explain="An HTTP proxy answered 407 Proxy Authentication Required; its "
+    "Proxy-Authenticate header says which login it wants (Basic, Negotiate, NTLM).",
 )
 HTTP_SERVER_ERROR = Code(
     "HTTP_SERVER_ERROR",
