@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -168,3 +169,53 @@ STRATEGY = CASES
 def bench_setup(folder: Path) -> Iterator[Callable[[Peer], list[str]]]:
     with tls_lab(folder) as built:
         yield lambda peer: run_case(built, peer)
+
+
+# ── the server's clock (read when the certificate is expired or not yet valid) ──
+
+DATES = st.one_of(
+    st.sampled_from(["Thu, 01 Jan 1970 00:00:00 -0000",  # found: naive datetime, the check crashed
+                     "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",  # found: OverflowError, crashed
+                     "Mon, 01 Jan 2025 00:00:00 +99999", "Fri, 31 Dec 9999 23:59:59 GMT",
+                     "Sat, 01 Jan 0001 00:00:00 GMT", "", "[bold]now[/]", "Mon, 32 Foo 99999 25:61:61 GMT"]),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60),
+    st.builds("{}, {:02d} {} {} {:02d}:{:02d}:{:02d} {}".format,
+              st.sampled_from(["Mon", "Xyz"]), st.integers(0, 99),
+              st.sampled_from(["Jan", "Feb", "Foo"]), st.integers(-1, 10**12), st.integers(0, 99),
+              st.integers(0, 99), st.integers(0, 99),
+              st.sampled_from(["GMT", "-0000", "+2400", "+9999", "UT", "EST", "Z"])),
+)
+
+
+@pytest.fixture(scope="module")
+def expired_gateway(lab: TlsLab) -> Iterator[tuple[nf.HttpServer, list[str]]]:
+    """A gateway with an expired certificate whose HEAD answer carries `dates[0]`."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    context = lab.pki.server_context(NAME, not_before=now - datetime.timedelta(days=30),
+                                     not_after=now - datetime.timedelta(days=2))
+    dates = [""]
+
+    def handler(request: nf.Request, conn: Any) -> None:
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\ndate: "
+                     + dates[0].encode("latin-1", "replace") + b"\r\n\r\n")
+
+    server = nf.HttpServer(handler, tls=context)
+    try:
+        yield server, dates
+    finally:
+        server.close()
+
+
+@settings(settings.get_profile("fuzz-suite"), max_examples=25)
+@given(date=DATES)
+def test_hostile_server_dates(lab: TlsLab, expired_gateway: tuple[nf.HttpServer, list[str]], date: str) -> None:
+    server, dates = expired_gateway
+    dates[0] = date.replace("\r", "").replace("\n", "")
+    env = base_env(lab.folder / "home", CBORG_API_KEY=CANARY, SSL_CERT_FILE=str(lab.pki.ca_file))
+    run = run_inprocess(["--json", "--only", "tls", "--base-url", f"https://{NAME}:{server.port}",
+                         "--nameserver", lab.dns.arg, "--timeout", TIMEOUT], env)
+    assert fc.problems(run, CANARY) == []
+    tls = next(c for c in json.loads(run.stdout)["checks"] if c["id"] == "tls")
+    assert tls["status"] == "fail" and tls["findings"][0]["code"] in ("TLS_EXPIRED", "TLS_CLOCK_SKEW")

@@ -196,11 +196,12 @@ def handshake(
 def _read_date(sock: ssl.SSLSocket, host: str, port: int) -> datetime | None:
     """The server's clock, from a keyless HEAD request's Date header."""
     authority = host if port == 443 else f"{host}:{port}"
+    until = time.monotonic() + (sock.gettimeout() or 5.0)  # a trickled answer: give up on time
     try:
         sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n"
                      "User-Agent: cborg-doctor\r\n\r\n".encode("ascii"))
         data = b""
-        while b"\r\n\r\n" not in data and len(data) < 16384:
+        while b"\r\n\r\n" not in data and len(data) < 16384 and time.monotonic() < until:
             chunk = sock.recv(4096)
             if not chunk:
                 break
@@ -210,8 +211,10 @@ def _read_date(sock: ssl.SSLSocket, host: str, port: int) -> datetime | None:
     for line in data.decode("latin-1", "replace").split("\r\n")[1:]:
         name, _, value = line.partition(":")
         if name.strip().lower() == "date":
-            with contextlib.suppress(TypeError, ValueError, IndexError):
-                return parsedate_to_datetime(value.strip())
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+                when = parsedate_to_datetime(value.strip())
+                # "-0000" (RFC 2822: zone unknown) parses naive; compare it as UTC.
+                return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
     return None
 
 
