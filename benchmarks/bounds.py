@@ -1,7 +1,7 @@
 """Worst whole-run time under each stalled phase, against the bound 2 × --timeout + 1 s.
 
 For each phase of tests/stalls.py (DNS, TCP connect, TLS handshake, HTTP headers,
-body trickle, account routes) and each --timeout, runs the real command several
+body trickle, account routes, a proxy trickling its CONNECT answer) and each --timeout, runs the real command several
 times against a loopback gateway stalled in that phase and prints the worst wall
 time, the same minus the fixed work of a run where nothing stalls (interpreter
 start, imports, the other checks), and whether that is within the bound.
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PHASES = ("dns", "connect", "tls", "headers", "trickle", "account")
+PHASES = ("dns", "connect", "tls", "headers", "trickle", "account", "proxy")
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ check that applies), returning the wall time and the report. The phases:
     headers    the request is read, no answer ever comes
     trickle    the answer's headers come, then its body one byte at a time, forever
     account    the gateway is healthy, every account route (key, user, models, chat) stalls
+    proxy      HTTPS_PROXY is a proxy that trickles its answer to CONNECT, forever
     baseline   nothing stalls (the fixed work of a whole run)
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from .fuzzcases import PATHS, good_reply
 from .fuzzkit import Reply, ScriptedServer
 
 NAME = "gw.test"
-PHASES = ("dns", "connect", "tls", "headers", "trickle", "account", "baseline")
+PHASES = ("dns", "connect", "tls", "headers", "trickle", "account", "proxy", "baseline")
 CANARY = "sk-canaryStalls0123456789abcdefXYZ"
 
 
@@ -39,8 +41,43 @@ class Timed:
     code: int
     report: dict[str, Any]
 
+    def check(self, check_id: str) -> dict[str, Any]:
+        return next(c for c in self.report["checks"] if c["id"] == check_id)
+
     def statuses(self) -> dict[str, str]:
         return {c["id"]: c["status"] for c in self.report["checks"]}
+
+
+class TrickleProxy:
+    """A proxy that answers CONNECT one byte every 20 ms, with headers that never end."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 Connection established\r\nX-Pad: " + b"a" * 100_000:
+                if self._stop.wait(0.02):
+                    return
+                conn.sendall(bytes([byte]))
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
 
 
 @contextlib.contextmanager
@@ -72,6 +109,8 @@ def stalled_gateway(phase: str, folder: Path) -> Iterator[tuple[int, nf.DnsServe
                 auto_length=False))
             closers.append(scripted)
             port = scripted.port
+        elif phase == "proxy":
+            port = 443  # never reached: the proxy does not finish answering CONNECT
         else:
             replies = {path: good_reply(path) for path in PATHS}
             if phase == "account":
@@ -93,13 +132,16 @@ def stalled_run(phase: str, timeout: float, folder: Path) -> Timed:
     folder.mkdir(parents=True, exist_ok=True)
     home = folder / "home"
     home.mkdir(exist_ok=True)
-    with stalled_gateway(phase, folder) as (port, dns, pki):
+    with stalled_gateway(phase, folder) as (port, dns, pki), contextlib.ExitStack() as stack:
+        env = {"CBORG_API_KEY": CANARY, "SSL_CERT_FILE": str(pki.ca_file)}
+        if phase == "proxy":
+            proxy = TrickleProxy()
+            stack.callback(proxy.close)
+            env["HTTPS_PROXY"] = proxy.url
         start = time.monotonic()
         run = run_doctor("--json", "--no-report", "--base-url", f"https://{NAME}:{port}",
                          "--nameserver", dns.arg, "--timeout", f"{timeout:g}", "--live",
-                         "--model", "lbl/llama", home=home,
-                         env={"CBORG_API_KEY": CANARY, "SSL_CERT_FILE": str(pki.ca_file)},
-                         timeout=max(60.0, 20 * timeout))
+                         "--model", "lbl/llama", home=home, env=env, timeout=max(60.0, 20 * timeout))
         seconds = time.monotonic() - start
     import json
 

@@ -24,6 +24,8 @@ EXPECTED = {
     "trickle": ("http", "HTTP_TIMEOUT"),  # was HTTP_NOT_GATEWAY: the cut body looked complete
     # Was 2 × the bound: auth, then budget and models, each waited out the same stall.
     "account": ("models", "MODELS_UNAVAILABLE"),
+    # Was abandoned (CHECK_TIMEOUT): the CONNECT answer was read one trickled byte at a time.
+    "proxy": ("tls", "TLS_FAILED"),
 }
 
 

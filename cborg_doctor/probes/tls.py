@@ -124,7 +124,11 @@ def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
         login = f"Proxy-Authorization: {auth}\r\n" if auth else ""
         sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{login}\r\n".encode("ascii"))
         data = b""
+        until = time.monotonic() + timeout  # a proxy may trickle its answer forever
         while b"\r\n\r\n" not in data and len(data) < 16384:
+            if time.monotonic() >= until:
+                sock.close()
+                return None, None, f"the proxy did not finish answering CONNECT within {timeout:.3g} s"
             chunk = sock.recv(4096)
             if not chunk:
                 break
