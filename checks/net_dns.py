@@ -23,7 +23,7 @@ LOCAL_ONLY_STEP = (
     f"{LOCAL_ONLY_HOST} resolves only on LBLnet and the LBL VPN: connect the VPN, or use "
     "https://api.cborg.lbl.gov from anywhere else."
 )
-PROXY_FACT = "proxy.addresses"  # {"host": ..., "port": ..., "ipv4": [...], "ipv6": [...]}
+PROXY_FACT = proxy.ADDRESSES_FACT  # {"host", "port", "ipv4": [...], "ipv6": [...], "order"}
 
 DNS_NXDOMAIN = Code(
     "DNS_NXDOMAIN",

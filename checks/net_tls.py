@@ -281,6 +281,18 @@ def _unusable_bundle(ctx: RunContext) -> str | None:
     return f"{variable} {problem}: your clients cannot make any TLS connection (see config.proxy)"
 
 
+def proxy_endpoint(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[str, int] | None:
+    """Where to reach the proxy: an address the net checks reached (resolved by the run's
+    rules, so ``--nameserver`` holds for the proxy too), else its name."""
+    if not decision.url or decision.host_port is None:
+        return None
+    name, port = decision.host_port
+    fact = ctx.fact(proxy.ADDRESSES_FACT)
+    order = list(fact.get("order", [])) if isinstance(fact, dict) else []
+    good = reachable(ctx, wait=ctx.timeout + 1.0, order=order) if order else None
+    return (good[0] if good else name), port
+
+
 def run(ctx: RunContext) -> Outcome:
     target = ctx.target
     if target.scheme != "https":
@@ -289,7 +301,9 @@ def run(ctx: RunContext) -> Outcome:
     start = time.monotonic()
     budget = 2 * ctx.timeout
     decision = proxy.decision(ctx)
-    via = decision.host_port if decision.url else None
+    via = proxy_endpoint(ctx, decision)
+    proxy_tls = bool(decision.url and decision.url.lower().startswith("https://"))
+    proxy_name = decision.host_port[0] if decision.host_port else None
     address = target.host if via else _address(ctx)
     if address is None:
         return Outcome("no address to connect to", (), {}, skipped_because="no reachable address")
@@ -300,7 +314,8 @@ def run(ctx: RunContext) -> Outcome:
 
     def shake(context: Any, timeout: float, read_date: bool) -> TlsResult:
         return handshake(address, target.port, target.host, context, timeout, proxy=via,
-                         proxy_auth=decision.authorization, read_date=read_date)
+                         proxy_auth=decision.authorization, proxy_tls=proxy_tls,
+                         proxy_name=proxy_name, read_date=read_date)
 
     first = shake(trust.user_context(ctx), ctx.timeout, False)
     remaining = budget - (time.monotonic() - start)

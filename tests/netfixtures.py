@@ -455,13 +455,14 @@ class ConnectProxy:
     """A tiny HTTP CONNECT proxy on loopback. `hosts` maps names to loopback IPs (the
     proxy resolves, as real proxies do); `require_auth` answers 407 without credentials."""
 
-    def __init__(self, hosts: dict[str, str], require_auth: str | None = None) -> None:
+    def __init__(self, hosts: dict[str, str], require_auth: str | None = None,
+                 tls: ssl.SSLContext | None = None, name: str = "127.0.0.1") -> None:
         self.hosts = hosts
         self.require_auth = require_auth
         self.tunnels: list[str] = []
-        self.server = HttpServer(self._handle)
+        self.server = HttpServer(self._handle, tls=tls)
         self.port = self.server.port
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{name}:{self.port}"
 
     def _handle(self, request: Request, conn: socket.socket) -> None:
         import base64
@@ -507,6 +508,9 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
                 data = src.recv(65536)
                 if not data:
                     return
+                # TLS may hold decrypted bytes that select() cannot see: drain them too.
+                while isinstance(src, ssl.SSLSocket) and src.pending():
+                    data += src.recv(src.pending())
                 (b if src is a else a).sendall(data)
     except OSError:
         return

@@ -97,3 +97,28 @@ def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
     message = seen.finding("tls", "HTTP_NOT_GATEWAY")["message"]
     assert "the proxy answered CONNECT with HTTP/1.1 502 Bad Gateway" in message
+
+
+def test_https_proxy_tunnels_tls_inside_tls(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    proxy = nf.ConnectProxy({"gateway.test": "127.0.0.1"}, tls=lab.tls("127.0.0.1"))
+    lab.closers.append(proxy)
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    assert proxy.url.startswith("https://")
+    assert seen.check("tls")["summary"].endswith(f"through the proxy {proxy.url}")
+    assert seen.check("tls")["data"]["certificate"]["names"] == ["gateway.test"]
+    assert seen.check("http")["data"]["via_proxy"] == proxy.url
+    assert len(proxy.tunnels) >= 3
+
+
+def test_proxy_by_name_is_resolved_by_the_name_server(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+    lab.name(["127.0.0.1"], name="proxy.test")
+    proxy = _proxy(lab)
+    url = proxy.url.replace("127.0.0.1", "proxy.test")
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": url})
+    expect(seen, {**statuses(net_ipv6="skip"), "config.proxy": "pass"})
+    assert ("proxy.test", "A") in lab.dns.queries
+    assert seen.check("http")["data"]["via_proxy"] == url
+    assert len(proxy.tunnels) >= 3

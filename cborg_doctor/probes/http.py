@@ -113,11 +113,14 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     return order, spent, detail
 
 
-def reachable(ctx: RunContext, wait: float = 0.0) -> list[str] | None:
-    """Addresses the net checks reached, in DNS order; waits up to `wait` seconds while a
-    family's check is still running and nothing is known to work. None: no check ran."""
+def reachable(ctx: RunContext, wait: float = 0.0, order: list[str] | None = None
+              ) -> list[str] | None:
+    """Addresses the net checks reached, in `order` (default: the gateway's DNS order);
+    waits up to `wait` seconds while a family's check is still running and nothing is
+    known to work. None: no check ran."""
     deadline = time.monotonic() + wait
-    order = resolve.target_addresses(ctx).get("order", [])
+    if order is None:
+        order = resolve.target_addresses(ctx).get("order", [])
     while True:
         facts = [ctx.fact(REACHABLE_FACT.format(family=name)) for name in ("ipv4", "ipv6")]
         good = {a for found in facts if found for a in found}
@@ -196,7 +199,7 @@ def request(
     sent_headers["Host"] = urlsplit(url).netloc
     call = _Call(ctx, method, url, sent_headers, body, key_sent, max_body, timeout, stream)
     if route.url and address is None:
-        return call.send(None, _family_number(family), route.url)
+        return call.send(None, _family_number(family), proxy.url_for_connecting(ctx, route))
     if address is not None:
         return call.send(address, family_of(address), None)
     order, dns_ms, why = candidates(ctx, _family_number(family))
@@ -333,7 +336,7 @@ class _Call:
             if not is_ip_literal(target.host):
                 extensions["sni_hostname"] = target.host
         local = {4: "0.0.0.0", 6: "::"}.get(family) if family and not proxy_url else None
-        shown_proxy = proxy.redact(proxy_url) if proxy_url else None
+        shown_proxy = proxy.decision(self.ctx).shown if proxy_url else None
         status: int | None = None
         response_headers: dict[str, str] = {}
         chunks: list[bytes] = []

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cborg_doctor.target import Target
 
 FACT = "proxy.decision"
+ADDRESSES_FACT = "proxy.addresses"  # the proxy's own addresses, shaped like dns.addresses
 SCHEMES = ("https", "http", "all", "no")
 
 
@@ -163,3 +164,33 @@ def decision(ctx: RunContext) -> ProxyDecision:
     if isinstance(fact, ProxyDecision):
         return fact
     return decide(ctx.env, ctx.target)
+
+
+def url_for_connecting(ctx: RunContext, decision: ProxyDecision) -> str | None:
+    """The proxy URL to hand to httpx. With ``--nameserver`` the proxy's name is resolved
+    by those servers too (httpx would ask the system), so the URL carries the address;
+    an https:// proxy's certificate must then name that address."""
+    if not decision.url or not ctx.options.nameservers or decision.host_port is None:
+        return decision.url
+    from cborg_doctor.target import is_ip_literal
+
+    from . import resolve
+
+    host, _ = decision.host_port
+    if is_ip_literal(host):
+        return decision.url
+    fact = ctx.fact(ADDRESSES_FACT)
+    order = fact.get("order") if isinstance(fact, dict) else resolve.lookup(ctx, host).addresses
+    if not order:
+        return decision.url
+    address = order[0]
+    shown = f"[{address}]" if ":" in address else address
+    try:
+        parts = urlsplit(decision.url)
+        login = decision.url.split("://", 1)[1].split("@", 1)[0] + "@" if "@" in (
+            parts.netloc) else ""
+        netloc = login + shown + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return decision.url
+

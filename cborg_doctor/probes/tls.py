@@ -111,13 +111,83 @@ def decode_der(der: bytes) -> PeerCert | None:
     return peer_cert_from_dict(info)
 
 
+class TlsInTls:
+    """A TLS session inside another one (the tunnel of an https:// proxy), run through
+    memory buffers; offers the few SSLSocket methods `handshake` uses."""
+
+    def __init__(self, outer: ssl.SSLSocket, context: ssl.SSLContext, sni: str | None) -> None:
+        self.outer = outer
+        self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = context.wrap_bio(self._in, self._out, server_hostname=sni)
+
+    def _pump(self, operation: Any) -> Any:
+        while True:
+            try:
+                result = operation()
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = self.outer.recv(65536)
+                if not data:
+                    raise ConnectionResetError("the proxy closed the tunnel") from None
+                self._in.write(data)
+                continue
+            self._flush()
+            return result
+
+    def _flush(self) -> None:
+        pending = self._out.read()
+        if pending:
+            self.outer.sendall(pending)
+
+    def do_handshake(self) -> None:
+        self._pump(self.obj.do_handshake)
+
+    def sendall(self, data: bytes) -> None:
+        self._pump(lambda: self.obj.write(data))
+
+    def recv(self, size: int) -> bytes:
+        try:
+            return self._pump(lambda: self.obj.read(size))
+        except ssl.SSLZeroReturnError:
+            return b""
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        return self.obj.getpeercert(binary_form)
+
+    def cipher(self) -> Any:
+        return self.obj.cipher()
+
+    def version(self) -> str | None:
+        return self.obj.version()
+
+    def __enter__(self) -> TlsInTls:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.outer.close()
+
+
+def proxy_context() -> ssl.SSLContext:
+    """How httpcore verifies an https:// proxy: the OpenSSL defaults plus certifi."""
+    import certifi
+
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
+
+
 def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
-                auth: str | None = None) -> tuple[socket.socket | None, int | None, str]:
-    """CONNECT through an HTTP proxy: (socket, status, detail); socket None on failure."""
+                auth: str | None = None, proxy_tls: bool = False, proxy_name: str | None = None
+                ) -> tuple[socket.socket | None, int | None, str]:
+    """CONNECT through an HTTP(S) proxy at `proxy` (an address, or a name the system
+    resolves): (socket, status, detail); socket None on failure. `proxy_name` is the
+    name an https:// proxy's certificate must carry."""
     proxy_host, proxy_port = proxy
     try:
         sock = socket.create_connection((proxy_host, proxy_port), timeout=timeout)
-    except OSError as exc:
+        if proxy_tls:
+            sock = proxy_context().wrap_socket(sock, server_hostname=proxy_name or proxy_host)
+    except (OSError, ssl.SSLError) as exc:
         return None, None, f"cannot reach the proxy {proxy_host}:{proxy_port}: {errors.describe(exc)}"
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
@@ -154,6 +224,8 @@ def handshake(
     *,
     proxy: tuple[str, int] | None = None,
     proxy_auth: str | None = None,
+    proxy_tls: bool = False,
+    proxy_name: str | None = None,
     read_date: bool = False,
 ) -> TlsResult:
     """Connect (or CONNECT through `proxy`) and do one TLS handshake with SNI."""
@@ -164,7 +236,8 @@ def handshake(
         return TlsResult(address, port, server_name, False, _ms(start), kind, detail, **extra)
 
     if proxy is not None:
-        raw, status, detail = open_tunnel(proxy, server_name, port, timeout, proxy_auth)
+        raw, status, detail = open_tunnel(proxy, server_name, port, timeout, proxy_auth,
+                                          proxy_tls, proxy_name)
         if raw is None:
             return fail("proxy", detail, proxy_status=status)
     else:
@@ -174,7 +247,12 @@ def handshake(
             return fail(errors.classify_os_error(exc), errors.describe(exc))
     try:
         raw.settimeout(timeout)
-        tls_sock = context.wrap_socket(raw, server_hostname=sni)
+        tls_sock: Any
+        if isinstance(raw, ssl.SSLSocket):  # through an https:// proxy: TLS inside TLS
+            tls_sock = TlsInTls(raw, context, sni)
+            tls_sock.do_handshake()
+        else:
+            tls_sock = context.wrap_socket(raw, server_hostname=sni)
     except TimeoutError:
         raw.close()
         return fail("tls_timeout", f"the TLS handshake did not finish in {timeout:g} s")
@@ -197,7 +275,7 @@ def handshake(
                          cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date)
 
 
-def _read_date(sock: ssl.SSLSocket, host: str, port: int) -> datetime | None:
+def _read_date(sock: Any, host: str, port: int) -> datetime | None:
     """The server's clock, from a keyless HEAD request's Date header."""
     authority = host if port == 443 else f"{host}:{port}"
     until = time.monotonic() + (sock.gettimeout() or 5.0)  # a trickled answer: give up on time
