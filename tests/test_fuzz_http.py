@@ -16,6 +16,7 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import fuzzcases as fc
+from tests import netfixtures as nf
 from tests.fuzzkit import Reply, ScriptedServer, base_env, json_reply, run_inprocess
 
 TIMEOUT = "0.4"
@@ -43,17 +45,57 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@dataclass
+class Secure:
+    """The same scripted answers over TLS, as gw.test from a name server of ours."""
+
+    server: ScriptedServer
+    dns: nf.DnsServer
+    pki: nf.Pki
+
+    @property
+    def url(self) -> str:
+        return f"https://gw.test:{self.server.port}"
+
+
+@contextlib.contextmanager
+def secure_gateway(folder: Path) -> Iterator[Secure]:
+    pki = nf.make_pki(folder)
+    dns = nf.DnsServer(zone={"gw.test": {"A": ["127.0.0.1"], "AAAA": []}}).start()
+    try:
+        with ScriptedServer(tls=pki.server_context("gw.test")) as server:
+            yield Secure(server, dns, pki)
+    finally:
+        dns.stop()
+
+
+@pytest.fixture(scope="module")
+def secure(folder: Path) -> Iterator[Secure]:
+    with secure_gateway(folder) as built:
+        yield built
+
+
 def run_case(server: ScriptedServer, folder: Path, answers: dict[str, Reply],
-             verbose: bool = False, console: bool = False) -> list[str]:
+             verbose: bool = False, console: bool = False, secure: Secure | None = None,
+             repeat: bool = False) -> list[str]:
     """One case: serve `answers`, run the doctor, return what went wrong.
 
     `console`: the human output instead of --json (server text meets the terminal renderer).
+    `secure`: over TLS (the tls check's own HEAD request meets the answers too).
+    `repeat`: also --repeat 2, whose probes meet the answers again.
     """
-    server.set(answers, default=json_reply('{"detail":"Not Found"}', 404))
     env = base_env(folder / "home", CBORG_API_KEY=CANARY)
-    args = ["--base-url", server.url, "--timeout", TIMEOUT, "--live", "--model", fc.MODEL]
+    url = server.url
+    args = ["--timeout", TIMEOUT, "--live", "--model", fc.MODEL]
+    if secure is not None:
+        server, url = secure.server, secure.url
+        env["SSL_CERT_FILE"] = str(secure.pki.ca_file)
+        args += ["--nameserver", secure.dns.arg]
+    server.set(answers, default=json_reply('{"detail":"Not Found"}', 404))
+    args += ["--base-url", url]
     args += ["-v"] if verbose else []
     args += [] if console else ["--json"]
+    args += ["--repeat", "2", "--interval", "0"] if repeat else []
     run = run_inprocess(args, env, report_dir=folder / "reports")
     found = fc.problems(run, CANARY, json_stdout=not console)
     for seen in server.seen:
@@ -63,11 +105,12 @@ def run_case(server: ScriptedServer, folder: Path, answers: dict[str, Reply],
 
 
 @settings(settings.get_profile("fuzz-suite"))
-@given(case=st.tuples(fc.gateway_answers(), st.booleans(), st.booleans()))
-def test_hostile_answers_end_in_a_report(gateway: ScriptedServer, folder: Path,
-                                         case: tuple[dict[str, Reply], bool, bool]) -> None:
-    answers, verbose, console = case
-    assert run_case(gateway, folder, answers, verbose, console) == []
+@given(case=st.tuples(fc.gateway_answers(), st.booleans(), st.booleans(), st.booleans(),
+                      st.integers(0, 4).map(lambda n: n == 0)))
+def test_hostile_answers_end_in_a_report(gateway: ScriptedServer, secure: Secure, folder: Path,
+                                         case: tuple[dict[str, Reply], bool, bool, bool, bool]) -> None:
+    answers, verbose, console, tls, repeat = case
+    assert run_case(gateway, folder, answers, verbose, console, secure if tls else None, repeat) == []
 
 
 def everywhere(reply: Reply) -> dict[str, Reply]:
@@ -117,15 +160,17 @@ def test_named_worst_cases(gateway: ScriptedServer, folder: Path, name: str, whe
 
 # ── for benchmarks/fuzz.py ───────────────────────────────────────────────────
 
-STRATEGY = st.tuples(fc.gateway_answers(), st.booleans(), st.booleans())
+STRATEGY = st.tuples(fc.gateway_answers(), st.booleans(), st.booleans(), st.booleans(),
+                     st.integers(0, 4).map(lambda n: n == 0))
 
 
 @contextlib.contextmanager
-def bench_setup(folder: Path) -> Iterator[Callable[[tuple[dict[str, Reply], bool, bool]], list[str]]]:
-    """A server and a folder for many cases; yields run_one(answers) -> problems."""
+def bench_setup(folder: Path) -> Iterator[Callable[[tuple[dict[str, Reply], bool, bool, bool, bool]], list[str]]]:
+    """Servers and a folder for many cases; yields run_one(case) -> problems."""
     (folder / "home").mkdir(exist_ok=True)
-    with ScriptedServer() as server:
-        yield lambda case: run_case(server, folder, *case)
+    with ScriptedServer() as server, secure_gateway(folder) as tls:
+        yield lambda case: run_case(server, folder, *case[:3], secure=tls if case[3] else None,
+                                    repeat=case[4])
 
 
 # ── compressed answers (found by the fuzzer: a gzip bomb inflated 64 MB per read) ──
