@@ -136,6 +136,7 @@ def nested(depth: int, kind: str) -> bytes:
 bodies = st.one_of(
     st.just(b""),
     st.just(b"<html><head><title>Blocked [bold]</title></head><body>Access denied</body></html>"),
+    st.just(b"<html><head><title><script>alert(1)</script></title></head></html>"),
     json_values.map(_dump),
     st.binary(max_size=200),
     st.just(b"\xff\xfe\xc3\x28 not utf-8 \xed\xa0\x80"),
@@ -244,6 +245,8 @@ def problems(run: Run, canary: str, json_stdout: bool = True) -> list[str]:
             report = json.loads(run.reports[".json"])
         except (ValueError, KeyError):
             found.append("the JSON report does not parse")
+        if b"<script" in run.reports.get(".html", b"").lower():
+            found.append("server text reached the HTML report unescaped (<script>)")
         try:
             ET.fromstring(run.reports.get(".xml", b""))
         except ET.ParseError as exc:
