@@ -1,6 +1,7 @@
 """Fuzz the doctor with many hostile answers; print cases run, crashes and hangs.
 
-Runs the strategies of tests/test_fuzz_{http,dns,tls}.py through hypothesis with
+Runs the strategies of tests/test_fuzz_{http,dns,tls}.py (tls also has the hostile
+proxies) through hypothesis with
 the `fuzz-bench` profile (no shrinking, no database), each case a real doctor run
 (in-process CLI) against real loopback servers. A "crash" is any case that broke a
 promise (exit other than 0/1, a traceback, a check ending as `error`, a report
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Share of the cases per family (the HTTP surface is the largest).
-SHARES = {"http": 0.7, "dns": 0.15, "tls": 0.15}
+SHARES = {"http": 0.65, "dns": 0.15, "tls": 0.1, "proxy": 0.1}
 
 
 def _family(name: str) -> tuple[object, object]:
@@ -37,6 +38,8 @@ def _family(name: str) -> tuple[object, object]:
         from tests import test_fuzz_dns as mod  # type: ignore[no-redef]
     else:
         from tests import test_fuzz_tls as mod  # type: ignore[no-redef]
+        if name == "proxy":
+            return mod.PROXY_STRATEGY, mod.proxy_bench_setup
     return mod.STRATEGY, mod.bench_setup
 
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests import fuzzcases as fc
 from tests import netfixtures as nf
-from tests.fuzzkit import ScriptedServer, base_env, run_inprocess
+from tests.fuzzkit import Reply, ScriptedServer, base_env, run_inprocess
 
 NAME = "gw.test"
 TIMEOUT = "0.4"
@@ -219,3 +219,51 @@ def test_hostile_server_dates(lab: TlsLab, expired_gateway: tuple[nf.HttpServer,
     assert fc.problems(run, CANARY) == []
     tls = next(c for c in json.loads(run.stdout)["checks"] if c["id"] == "tls")
     assert tls["status"] == "fail" and tls["findings"][0]["code"] in ("TLS_EXPIRED", "TLS_CLOCK_SKEW")
+
+
+# ── hostile proxies (HTTPS_PROXY): the CONNECT answer, and what follows it ──
+
+CONNECT_ANSWERS = st.builds(
+    Reply,
+    status_line=st.one_of(fc.status_lines, st.just(b"HTTP/1.1 200 Connection established"),
+                          st.just(b"HTTP/1.1 407 Proxy Authentication Required")),
+    headers=fc.headers.map(tuple),
+    body=fc.bodies,
+    mode=st.sampled_from(["plain", "plain", "truncated", "reset", "stall", "trickle", "endless"]),
+    auto_length=st.booleans(),
+    pause=st.just(0.02),
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_proxy() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as server:
+        yield server
+
+
+@settings(settings.get_profile("fuzz-suite"), max_examples=25)
+@given(answer=CONNECT_ANSWERS)
+def test_hostile_proxies_end_in_a_report(lab: TlsLab, hostile_proxy: ScriptedServer, answer: Reply) -> None:
+    assert run_proxy_case(lab, hostile_proxy, answer) == []
+
+
+def run_proxy_case(lab: TlsLab, proxy: ScriptedServer, answer: Reply) -> list[str]:
+    proxy.set({}, default=answer)
+    env = base_env(lab.folder / "home", CBORG_API_KEY=CANARY, SSL_CERT_FILE=str(lab.pki.ca_file),
+                   HTTPS_PROXY=proxy.url)
+    run = run_inprocess(["--json", "--only", "auth", "--base-url", f"https://{NAME}:8443",
+                         "--nameserver", lab.dns.arg, "--timeout", TIMEOUT], env,
+                        report_dir=lab.folder / "reports")
+    found = fc.problems(run, CANARY)
+    if any(CANARY in json.dumps(seen.headers) for seen in proxy.seen):
+        found.append("the key reached the proxy in clear text")
+    return found
+
+
+PROXY_STRATEGY = CONNECT_ANSWERS
+
+
+@contextlib.contextmanager
+def proxy_bench_setup(folder: Path) -> Iterator[Callable[[Reply], list[str]]]:
+    with tls_lab(folder) as built, ScriptedServer() as proxy:
+        yield lambda answer: run_proxy_case(built, proxy, answer)
