@@ -165,8 +165,9 @@ def direct_lookup(
     ]
     for thread in threads:
         thread.start()
+    until = time.monotonic() + timeout + 0.5  # one wait for both: A and AAAA run together
     for thread in threads:
-        thread.join(timeout + 0.5)
+        thread.join(max(until - time.monotonic(), 0.0))
     late = Answer(error="timeout", detail=f"no answer from {', '.join(shown)} in {timeout:g} s")
     a, aaaa = results.get("A", late), results.get("AAAA", late)
     ms = (time.monotonic() - start) * 1000
