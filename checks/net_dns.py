@@ -16,6 +16,7 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve
 from cborg_doctor.probes.errors import DNS_CODE
+from cborg_doctor.probes.http import prefetch_httpx
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
 
@@ -206,6 +207,7 @@ def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[list
 
 
 def run(ctx: RunContext) -> Outcome:
+    prefetch_httpx()  # TLS and HTTP need it soon; its import overlaps with the lookups
     target = ctx.target
     host = target.host
     decision = proxy.decision(ctx)
