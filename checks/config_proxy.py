@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
@@ -18,12 +19,12 @@ from cborg_doctor.probes import proxy
 
 CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 CA_DIR_VARIABLES = ("SSL_CERT_DIR",)
-WHO_READS = {
+WHO_READS = MappingProxyType({
     "SSL_CERT_FILE": "Python's ssl module, httpx and openai-python",
     "SSL_CERT_DIR": "Python's ssl module, httpx and openai-python",
     "REQUESTS_CA_BUNDLE": "requests (and tools built on it)",
     "CURL_CA_BUNDLE": "curl and requests",
-}
+})
 
 PROXY_IN_USE = Code(
     "PROXY_IN_USE",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
@@ -97,13 +98,13 @@ DNS_INCONSISTENT = Code(
     "addresses: a hosts-file entry, split-horizon DNS, or a VPN whose DNS is not in use.",
 )
 CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT)
-_BY_NAME = {code.code: code for code in CODES}
-_REASONS = {
+_BY_NAME = MappingProxyType({code.code: code for code in CODES})
+_REASONS = MappingProxyType({
     "servfail": "the name server answered SERVFAIL",
     "refused_dns": "the name server REFUSED the query",
     "no_nameserver": "no name server is configured",
     "dns": "the resolver reported a temporary failure",
-}
+})
 
 
 def listed(items: Sequence[str], limit: int = 4) -> str:

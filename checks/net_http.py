@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -97,7 +98,7 @@ CODES = (HTTP_BLOCKED, HTTP_PROXY_AUTH, HTTP_SERVER_ERROR, HTTP_NOT_GATEWAY, HTT
 _CF_CODE = re.compile(r"(?:Error(?:\s+code)?|error code:)\s*(?:<[^>]*>\s*)*(1\d{3})\b", re.I)
 _CF_RAY_BODY = re.compile(r"Ray ID:?\s*(?:<[^>]*>\s*)*([0-9a-f]{16})", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-CF_ERRORS = {
+CF_ERRORS = MappingProxyType({
     "1006": "access denied (your IP address is banned)",
     "1007": "access denied (your IP address is banned)",
     "1008": "access denied (your IP address is banned)",
@@ -106,7 +107,7 @@ CF_ERRORS = {
     "1012": "access denied",
     "1015": "you are being rate limited",
     "1020": "access denied by a firewall rule",
-}
+})
 
 
 @dataclass(frozen=True)

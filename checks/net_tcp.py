@@ -10,6 +10,7 @@ reported as information.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
@@ -19,7 +20,7 @@ from cborg_doctor.probes.http import REACHABLE_FACT
 
 from .net_dns import PROXY_FACT, listed
 
-FAMILIES = {4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")}
+FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost
 # thousands of connections.
 MAX_PER_FAMILY = 8
@@ -95,9 +96,9 @@ IPV4_BROKEN = Code(
     "first are slow or fail; forcing the working family fixes that.",
 )
 CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
-_BY_NAME = {code.code: code for code in CODES}
-_PROBLEM = {"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
-            "reset": "reset", "failed": "failed"}
+_BY_NAME = MappingProxyType({code.code: code for code in CODES})
+_PROBLEM = MappingProxyType({"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
+            "reset": "reset", "failed": "failed"})
 # Which kind names a family's failure when its addresses fail differently.
 _PRIORITY = ("timeout", "refused", "no_route", "reset", "failed")
 

@@ -44,6 +44,7 @@ import errno
 import socket
 import ssl
 from collections.abc import Iterator
+from types import MappingProxyType
 
 NO_ROUTE_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -51,7 +52,7 @@ NO_ROUTE_ERRNOS = frozenset(
 RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 
 # OpenSSL X509_V_ERR_* numbers that ssl.SSLCertVerificationError carries.
-_VERIFY_KIND = {
+_VERIFY_KIND = MappingProxyType({
     2: "untrusted",  # unable to get issuer certificate
     9: "not_yet_valid",
     10: "expired",
@@ -60,26 +61,26 @@ _VERIFY_KIND = {
     20: "untrusted",  # unable to get local issuer certificate
     21: "untrusted",  # unable to verify the first certificate
     62: "hostname",
-}
+})
 
 # Which finding code each kind becomes, per phase (checks declare the codes).
-TCP_CODE = {"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT", "no_route": "NO_ROUTE"}
-DNS_CODE = {
+TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT", "no_route": "NO_ROUTE"})
+DNS_CODE = MappingProxyType({
     "nxdomain": "DNS_NXDOMAIN",
     "timeout": "DNS_TIMEOUT",
     "servfail": "DNS_FAILED",
     "refused_dns": "DNS_FAILED",
     "no_nameserver": "DNS_FAILED",
     "dns": "DNS_FAILED",
-}
-TLS_CODE = {
+})
+TLS_CODE = MappingProxyType({
     "untrusted": "TLS_UNTRUSTED",
     "hostname": "TLS_HOSTNAME_MISMATCH",
     "expired": "TLS_EXPIRED",
     "not_yet_valid": "TLS_CLOCK_SKEW",
     "tls_timeout": "TLS_TIMEOUT",
     "timeout": "TLS_TIMEOUT",
-}
+})
 
 
 def chain(exc: BaseException | None) -> Iterator[BaseException]:

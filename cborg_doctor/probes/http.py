@@ -25,6 +25,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 # Set by net.ipv4 / net.ipv6: the addresses of that family that accepted a connection.
 REACHABLE_FACT = "net.reachable.{family}"
-FAMILY_NAMES = {4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
+FAMILY_NAMES = MappingProxyType({4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"})
 
 
 @dataclass(frozen=True)
