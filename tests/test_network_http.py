@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cborg_doctor_checks.net_egress import parse_trace
+from cborg_doctor_checks.net_egress import findings_for, parse_trace
 from cborg_doctor_checks.net_http import classify
 from hypothesis import given
 from hypothesis import strategies as st
@@ -181,3 +181,20 @@ def test_classify_never_raises_on_what_the_network_sends(status: int, body: byte
 def test_parse_trace_never_raises(text: str) -> None:
     fields = parse_trace(text)
     assert all(isinstance(v, str) and len(v) <= 200 for v in fields.values())
+
+
+def test_egress_from_lblnet_needs_no_authorization() -> None:
+    traces = {"ipv4": ({"ip": "131.243.2.10", "colo": "SJC", "warp": "off"}, None),
+              "ipv6": ({}, "/cdn-cgi/trace has no ip= line")}
+    findings, addresses = findings_for(traces)
+    assert addresses == {"ipv4": "131.243.2.10", "ipv6": None}
+    [finding] = findings
+    assert finding.code == "EGRESS_IP"
+    assert "an LBL address: no authorization needed" in finding.message
+
+
+def test_egress_unknown_gathers_the_reasons() -> None:
+    findings, addresses = findings_for({"ipv4": ({}, "timeout"), "ipv6": ({}, "refused")})
+    assert [f.code for f in findings] == ["EGRESS_UNKNOWN"]
+    assert "refused; timeout" in findings[0].message
+    assert addresses == {"ipv4": None, "ipv6": None}
