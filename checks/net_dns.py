@@ -153,7 +153,11 @@ def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | No
             return None
     elif not system.ok or direct.error == "no_nameserver":
         return None  # nothing to compare against
+    # The system answers and the name servers do not: often split DNS (a VPN's scoped
+    # resolver, macOS), which works for the clients; worth knowing, not a warning.
+    severity = Severity.WARN if direct.ok else Severity.INFO
     return DNS_INCONSISTENT.finding(
+        severity=severity,
         host=system.host,
         system=_shown(system),
         direct=_shown(direct),

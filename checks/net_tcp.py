@@ -208,7 +208,8 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
 
 def _dns_disagrees(ctx: RunContext) -> bool:
     result = ctx.result("dns")
-    return result is not None and any(f.code == "DNS_INCONSISTENT" for f in result.findings)
+    return result is not None and any(
+        f.code == "DNS_INCONSISTENT" and f.severity is Severity.WARN for f in result.findings)
 
 
 def run_ipv4(ctx: RunContext) -> Outcome:
