@@ -17,6 +17,7 @@ check that applies), returning the wall time and the report. The phases:
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
@@ -60,10 +61,14 @@ class TrickleProxy:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        while True:
+        # select, not a blocking accept: a closed listener must stop listening at once.
+        while not self._stop.is_set():
             try:
+                ready, _, _ = select.select([self.sock], [], [], 0.1)
+                if not ready:
+                    continue
                 conn, _ = self.sock.accept()
-            except OSError:
+            except (OSError, ValueError):
                 return
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
