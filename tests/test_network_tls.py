@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from cborg_doctor_checks.net_tls import clock_findings, interception_product
 
 from cborg_doctor.probes.tls import PeerCert
@@ -135,3 +136,21 @@ def test_expired_while_clock_is_a_year_ahead_is_skew() -> None:
     now = datetime(2027, 6, 1, tzinfo=timezone.utc)
     finding = clock_findings("expired", "api.cborg.lbl.gov", cert, now - timedelta(days=400), now)
     assert finding.code == "TLS_CLOCK_SKEW" and "400 days ahead" in finding.message
+
+
+def test_ssl_cert_dir_is_the_clients_trust(lab: Lab) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to hash the CA folder")
+    folder = lab.tmp / "certs"
+    folder.mkdir()
+    digest = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(lab.pki.ca_file)],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copy(lab.pki.ca_file, folder / f"{digest}.0")
+    port = lab.gateway(families=(4,))
+    seen = lab.doctor(port=port, trust_lab_ca=False, env={"SSL_CERT_DIR": str(folder)})
+    expect(seen, statuses(net_ipv6="skip"))
+    assert seen.check("tls")["data"]["trust"] == f"SSL_CERT_DIR={folder}"
+    assert "only your SSL_CERT_DIR trusts" in seen.finding("tls", "TLS_INTERCEPTED")["message"]
