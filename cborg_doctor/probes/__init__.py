@@ -28,3 +28,21 @@ Facts the network checks share through ``RunContext.share`` (read with ``ctx.fac
 
 Probes import httpx and dnspython lazily, so ``--version`` and ``--list-checks`` stay fast.
 """
+
+import sys
+from pathlib import Path
+
+
+def owns_process() -> bool:
+    """Whether this process is the `cborg-doctor` command itself.
+
+    Only then may the probes trim optional features of shared libraries (trio
+    detection in httpcore, DoH/DoQ in dnspython) to start faster: inside a
+    user's notebook or test session (`diagnose()`, the pytest plugin) those
+    libraries belong to the user and are left alone.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and str(spec.name).startswith("cborg_doctor"):
+        return True
+    return Path(sys.argv[0] if sys.argv else "").stem == "cborg-doctor"

@@ -449,7 +449,9 @@ def load_httpx() -> Any:
     so that probe is answered "not installed" (only while httpcore is first imported)."""
     import sys
 
-    if "httpcore" in sys.modules or "trio" in sys.modules:
+    from . import owns_process
+
+    if "httpcore" in sys.modules or "trio" in sys.modules or not owns_process():
         import httpx
 
         return httpx

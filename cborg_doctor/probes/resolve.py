@@ -180,7 +180,9 @@ def _load_dnspython() -> None:
     them imports httpx's async stack and trio (~200 ms); plain UDP/TCP queries need none."""
     import sys
 
-    if "dns.query" not in sys.modules:
+    from . import owns_process
+
+    if "dns.query" not in sys.modules and owns_process():
         import dns._features
 
         for feature in ("doh", "doq", "trio", "dnssec"):
