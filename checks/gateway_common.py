@@ -47,7 +47,9 @@ class Deadline:
         # so auth, then budget and models, do not each wait out the same stall again.
         stalled = self.ctx.fact(STALL_FACT)
         if isinstance(stalled, float):
-            own = min(own, stalled + bound - time.monotonic())
+            window_end = stalled + self.ctx.options.check_time_bound
+            if time.monotonic() < window_end:  # past it (a --repeat round), a check starts afresh
+                own = min(own, window_end - SAFETY_MARGIN_S - time.monotonic())
         return own
 
     def timeout_for(self, share: float = 1.0) -> float | None:
