@@ -83,7 +83,16 @@ class CheckResult:
 
     @property
     def usable(self) -> bool:
-        """Whether checks that need this one may run."""
+        """Whether checks that need this one may run.
+
+        A failure marked ``data={"blocks": False}`` is about the user's other
+        tools, not about the path the doctor tests (the OpenAI SDK pointed at
+        OpenAI): it stays a failure, and the checks after it still run.
+        """
+        if self.status is Status.FAIL:
+            return all(
+                f.data.get("blocks") is False for f in self.findings if f.status is Status.FAIL
+            )
         return self.status in (Status.PASS, Status.WARN)
 
     def to_dict(self) -> dict[str, Any]:

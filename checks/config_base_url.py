@@ -138,8 +138,11 @@ def sdk_problems(ctx: RunContext) -> list[Finding]:
     if parsed.valid and parsed.host in OPENAI_HOSTS:
         if why.startswith("$"):
             return [
+                # The user's scripts are broken, but the doctor's own target is the CBorg
+                # default: the checks after this one still test it.
                 BASE_URL_OPENAI.finding(
-                    what=f"{why} is {url}", severity=Severity.FAIL, data={"sdk_base_url": url}
+                    what=f"{why} is {url}", severity=Severity.FAIL,
+                    data={"sdk_base_url": url, "blocks": False},
                 )
             ]
         if key_in_openai_var or (key is not None and key.source == "env:OPENAI_API_KEY"):

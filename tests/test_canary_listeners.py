@@ -135,11 +135,11 @@ def test_openai_never_gets_the_key(tmp_path: Path, home: Path, canary_key: str, 
     assert "BASE_URL_OPENAI" in codes(run, "config.base_url")
     assert canary_key not in run.output
     keyed = [r for r in cborg.requests if r.headers.get("authorization") == f"Bearer {canary_key}"]
-    if variables == "OPENAI_API_KEY only":  # a warning: the CBorg default is tested with the key
-        assert keyed and checks(run)["auth"]["status"] == "pass"
-    else:  # a failure: the scripts would send the key to OpenAI; nothing else runs
-        assert checks(run)["config.base_url"]["status"] == "fail"
-        assert keyed == [] and checks(run)["auth"]["status"] == "skip"
+    # Either way the CBorg default is tested with the key (and only it receives it).
+    assert keyed and checks(run)["auth"]["status"] == "pass"
+    expected = "fail" if variables == "OPENAI_BASE_URL" else "warn"  # scripts would send the key to OpenAI
+    assert checks(run)["config.base_url"]["status"] == expected
+    assert run.json()["verdict"]["code"] == "BASE_URL_OPENAI"
 
 
 # ── (c) plain http to a name ────────────────────────────────────────────────
