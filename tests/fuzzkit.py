@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.netfixtures import accept_loop
+
 from . import netfixtures as nf
 
 # ── answers ─────────────────────────────────────────────────────────────────
@@ -152,17 +154,7 @@ class ScriptedServer:
         self.close()
 
     def _serve(self) -> None:
-        import select
-
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0.1)
-                if not ready:
-                    continue
-                conn, _ = self.sock.accept()
-            except (OSError, ValueError):
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True, name="scripted-conn").start()
+        accept_loop(self.sock, self._stop, lambda conn, _peer: self._one(conn))
 
     def _one(self, conn: socket.socket) -> None:
         seen = Seen()

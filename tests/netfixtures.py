@@ -20,6 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+
+def accept_loop(sock: socket.socket, stop: threading.Event,
+                handle: Callable[[socket.socket, str], None]) -> None:
+    """Accept connections until `stop` is set or `sock` closes, each handled in its own thread.
+
+    select, not a blocking accept: a closed listener must stop listening at once.
+    """
+    while not stop.is_set():
+        try:
+            ready, _, _ = select.select([sock], [], [], 0.1)
+            if not ready:
+                continue
+            conn, peer = sock.accept()
+        except (OSError, ValueError):
+            return
+        threading.Thread(target=handle, args=(conn, peer[0]), daemon=True).start()
+
+
 # ── DNS ──────────────────────────────────────────────────────────────────────
 
 
@@ -195,16 +213,11 @@ class HttpServer:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0.2)
-                if not ready:
-                    continue
-                conn, peer = self.sock.accept()
-            except OSError:
-                return
-            self._conns.append(conn)
-            threading.Thread(target=self._one, args=(conn, peer[0]), daemon=True).start()
+        accept_loop(self.sock, self._stop, self._track)
+
+    def _track(self, conn: socket.socket, peer: str) -> None:
+        self._conns.append(conn)
+        self._one(conn, peer)
 
     def _one(self, conn: socket.socket, peer: str) -> None:
         sni: list[str | None] = [None]

@@ -17,7 +17,6 @@ check that applies), returning the wall time and the report. The phases:
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
 import threading
 import time
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.netfixtures import accept_loop
 
 from . import netfixtures as nf
 from .doctor import run_doctor
@@ -61,16 +62,7 @@ class TrickleProxy:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        # select, not a blocking accept: a closed listener must stop listening at once.
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0.1)
-                if not ready:
-                    continue
-                conn, _ = self.sock.accept()
-            except (OSError, ValueError):
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+        accept_loop(self.sock, self._stop, lambda conn, _peer: self._one(conn))
 
     def _one(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError), conn:

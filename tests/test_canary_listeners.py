@@ -29,6 +29,7 @@ from tests import netfixtures as nf
 from tests.doctor import DoctorRun, run_doctor
 from tests.fuzzcases import good_reply
 from tests.fuzzkit import Reply, ScriptedServer, json_reply
+from tests.netfixtures import accept_loop
 
 MODEL = "lbl/llama"
 ACCOUNT_PATHS = ("/key/info", "/user/info", "/model/info", "/v1/models", "/chat/completions",
@@ -200,16 +201,7 @@ class RecordingProxy:
             return b"".join(self.heads) + b"".join(self.tunneled)
 
     def _serve(self) -> None:
-        # select, not a blocking accept: a closed listener must stop listening at once.
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0.1)
-                if not ready:
-                    continue
-                conn, _ = self.sock.accept()
-            except (OSError, ValueError):
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+        accept_loop(self.sock, self._stop, lambda conn, _peer: self._one(conn))
 
     def _one(self, conn: socket.socket) -> None:
         with contextlib.suppress(Exception), conn:  # a recorder, not a judge of requests
