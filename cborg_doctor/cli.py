@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .options import ReportFormat
     from .registry import Registry
+    from .secrets import ApiKey
 
 PROG = "cborg-doctor"
 
@@ -197,7 +198,7 @@ def _on_sigterm(signum: int, frame: object) -> NoReturn:
     raise _Terminated
 
 
-def _run(argv: Sequence[str]) -> int:
+def _run(argv: Sequence[str], keys_seen: list[ApiKey]) -> int:
     options, ns = parse_options(argv)
     from .registry import SelectionError, load_registry
 
@@ -227,6 +228,8 @@ def _run(argv: Sequence[str]) -> int:
         ctx = build_context(options)
     except KeyFileError as exc:
         _fatal(str(exc))
+    if ctx.key is not None:
+        keys_seen.append(ctx.key)  # so even an internal error is scrubbed of a key from a file
     if not targets and not options.no_report:
         from .options import ReportFormat
 
@@ -329,8 +332,9 @@ def _diagnose_and_report(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    keys_seen: list[ApiKey] = []
     try:
-        return int(_run(args))
+        return int(_run(args, keys_seen))
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: error: {exc} (see --help)\n")
         return ExitCode.USAGE
@@ -340,18 +344,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug of ours: one scrubbed line, never a traceback
-        sys.stderr.write(_scrub_env_keys(f"{PROG}: internal error: {type(exc).__name__}: {exc}") + "\n")
+        line = f"{PROG}: internal error: {type(exc).__name__}: {exc}"
+        sys.stderr.write(_scrub_all_keys(line, keys_seen) + "\n")
         return ExitCode.PROBLEMS
 
 
-def _scrub_env_keys(text: str) -> str:
-    """Scrub without a run context: every key the environment could hold."""
+def _scrub_all_keys(text: str, keys_seen: list[ApiKey]) -> str:
+    """Scrub outside a run: the run's key if it got that far, and every key the environment holds."""
     import os
 
     from .secrets import KEY_VARIABLES, ApiKey, Scrubber
 
-    for name in KEY_VARIABLES:
-        value = os.environ.get(name)
-        if value:
-            text = Scrubber(ApiKey(value, name))(text)
+    keys = [*keys_seen, *(ApiKey(os.environ[n], n) for n in KEY_VARIABLES if os.environ.get(n))]
+    for key in keys:
+        text = Scrubber(key)(text)
     return Scrubber(None)(text)

@@ -180,3 +180,11 @@ def test_verdict_follows_declared_explanations() -> None:
     auth = _result("auth", Status.FAIL, Finding("IP_NOT_ALLOWED", Severity.FAIL, "403"),
                    explained_by={"check": "egress", "code": "EGRESS_IP"})
     assert find_verdict((_result("egress", Status.PASS, egress), auth)).code == "EGRESS_IP"  # type: ignore[union-attr]
+
+
+def test_internal_error_line_is_scrubbed_of_a_key_from_a_file() -> None:
+    from cborg_doctor.cli import _scrub_all_keys
+
+    odd = "lab-token-without-sk-prefix-0123456789"  # not key-shaped: only the real key catches it
+    line = _scrub_all_keys(f"internal error: bad header {odd}", [ApiKey(odd, "file:k")])
+    assert odd not in line and line == "internal error: bad header lab…6789"
