@@ -385,7 +385,7 @@ def test_e2e_malformed_configs_warn(home: Path) -> None:
     assert any(m.startswith("opencode: ~/.config/opencode/opencode.json") for m in messages)
 
 
-@pytest.mark.skipif(not offsite_here(), reason="this machine has an LBL address")
+@pytest.mark.skipif(not offsite_here(), reason="cannot tell off-site here: no non-loopback address, or an LBL one")
 def test_e2e_api_local_offsite_fails(home: Path) -> None:
     put(home / ".continue" / "config.yaml", recorded("continue_config.yaml"))
     code, check, _ = doctor(home)
