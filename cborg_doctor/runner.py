@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -190,6 +190,7 @@ def run_checks(
     selected = {c.id for c in checks}
     pending = list(checks)
     running: dict[str, tuple[Check, float]] = {}
+    started: dict[str, float] = {}  # every check ever started, for Ctrl-C bookkeeping
     done: queue.Queue[CheckResult] = queue.Queue()
     bound = ctx.options.check_time_bound
 
@@ -214,7 +215,8 @@ def run_checks(
                 if reason is not None:
                     record(skip_result(check, reason))
                     continue
-                running[check.id] = (check, time.monotonic())
+                started[check.id] = time.monotonic()
+                running[check.id] = (check, started[check.id])
                 if listener is not None:
                     listener.started(check)
                 threading.Thread(
@@ -241,13 +243,41 @@ def run_checks(
                         )
                     )
     except KeyboardInterrupt as exc:
-        now = time.monotonic()
-        for check, start in running.values():
-            record(error_result(check, INTERRUPTED.finding(), int((now - start) * 1000)))
-        for check in pending:
-            record(skip_result(check, "the run was interrupted before this check started"))
+        _settle_after_interrupt(checks, ctx, started, done, record)
         return RunRecord(_in_order(checks, ctx), getattr(exc, "signal_name", "SIGINT"))
     return RunRecord(_in_order(checks, ctx))
+
+
+def _settle_after_interrupt(
+    checks: Sequence[Check],
+    ctx: RunContext,
+    started: dict[str, float],
+    done: queue.Queue[CheckResult],
+    record: Callable[[CheckResult], None],
+) -> None:
+    """Give every selected check a result after Ctrl-C, wherever the interrupt landed.
+
+    Results that finished but were not yet recorded are kept; checks still running
+    are `INTERRUPTED`; checks never started are skipped.
+    """
+    finished: dict[str, CheckResult] = {}
+    while True:
+        try:
+            result = done.get_nowait()
+        except queue.Empty:
+            break
+        finished.setdefault(result.id, result)
+    now = time.monotonic()
+    recorded = ctx.results()
+    for check in checks:
+        if check.id in recorded:
+            continue
+        if check.id in finished:
+            record(finished[check.id])
+        elif check.id in started:
+            record(error_result(check, INTERRUPTED.finding(), int((now - started[check.id]) * 1000)))
+        else:
+            record(skip_result(check, "the run was interrupted before this check started"))
 
 
 def _in_order(checks: Sequence[Check], ctx: RunContext) -> tuple[CheckResult, ...]:

@@ -159,3 +159,30 @@ def test_a_non_blocking_failure_still_lets_dependents_run() -> None:
     ]
     assert statuses(run_checks(checks, make_ctx())) == {
         "config": "fail", "dns": "pass", "mixed": "fail", "after": "skip"}
+
+
+def test_ctrl_c_gives_every_check_a_result() -> None:
+    """Wherever the interrupt lands, each selected check ends recorded: finished ones keep
+    their result, running ones are INTERRUPTED, unstarted ones skip."""
+    import os
+    import signal
+
+    started = threading.Event()
+
+    def fast(ctx: RunContext) -> Outcome:
+        return Outcome("fast")
+
+    def slow(ctx: RunContext) -> Outcome:
+        time.sleep(0.3)
+        started.set()
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C; Python delivers it to the runner's thread
+        time.sleep(30)
+        return Outcome("late")
+
+    checks = [Check("fast", "F", fast), Check("slow", "S", slow),
+              Check("after", "A", outcome(), needs=("slow",))]
+    record = run_checks(checks, make_ctx(timeout=30))
+    assert started.is_set()
+    assert record.interrupted == "SIGINT"
+    assert statuses(record) == {"fast": "pass", "slow": "error", "after": "skip"}
+    assert record.results[1].findings[0].code == "INTERRUPTED"
