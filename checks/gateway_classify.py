@@ -436,19 +436,29 @@ def alias_target(entry: ModelEntry) -> str | None:
     return entry.underlying
 
 
-def parse_model_info(body: Any) -> list[ModelEntry] | None:
-    """``{"data": [{"model_name", "litellm_params": {"model"}, "model_info": {...}}]}``."""
+def _unique_rows(body: Any, name_field: str) -> list[tuple[str, Mapping[str, Any]]] | None:
+    """The ``data`` rows of a model listing, first of each name, at most 5000: None if no list."""
     data = _mapping(body).get("data")
     if not isinstance(data, list):
         return None
-    seen: dict[str, ModelEntry] = {}
+    rows: dict[str, Mapping[str, Any]] = {}
     for item in data[:5000]:
         row = _mapping(item)
-        name = as_text(row.get("model_name"), 200)
-        if not name or name in seen:
-            continue
+        name = as_text(row.get(name_field), 200)
+        if name and name not in rows:
+            rows[name] = row
+    return list(rows.items())
+
+
+def parse_model_info(body: Any) -> list[ModelEntry] | None:
+    """``{"data": [{"model_name", "litellm_params": {"model"}, "model_info": {...}}]}``."""
+    rows = _unique_rows(body, "model_name")
+    if rows is None:
+        return None
+    entries = []
+    for name, row in rows:
         params, info = _mapping(row.get("litellm_params")), _mapping(row.get("model_info"))
-        seen[name] = ModelEntry(
+        entries.append(ModelEntry(
             name=name,
             underlying=as_text(params.get("model"), 200) or as_text(info.get("key"), 200),
             mode=as_text(info.get("mode"), 40),
@@ -459,27 +469,24 @@ def parse_model_info(body: Any) -> list[ModelEntry] | None:
             supports_vision=as_bool(info.get("supports_vision")),
             supports_prompt_caching=as_bool(info.get("supports_prompt_caching")),
             supports_function_calling=as_bool(info.get("supports_function_calling")),
-        )
-    return list(seen.values())
+        ))
+    return entries
 
 
 def parse_model_list(body: Any) -> list[ModelEntry] | None:
     """OpenAI-style ``{"data": [{"id": ...}]}`` from ``GET /v1/models``."""
-    data = _mapping(body).get("data")
-    if not isinstance(data, list):
+    rows = _unique_rows(body, "id")
+    if rows is None:
         return None
-    seen: dict[str, ModelEntry] = {}
-    for item in data[:5000]:
-        row = _mapping(item)
-        name = as_text(row.get("id"), 200)
-        if name and name not in seen:
-            seen[name] = ModelEntry(
-                name=name,
-                mode=as_text(row.get("mode"), 40),
-                max_input_tokens=as_int(row.get("max_input_tokens")),
-                max_output_tokens=as_int(row.get("max_output_tokens")),
-            )
-    return list(seen.values())
+    return [
+        ModelEntry(
+            name=name,
+            mode=as_text(row.get("mode"), 40),
+            max_input_tokens=as_int(row.get("max_input_tokens")),
+            max_output_tokens=as_int(row.get("max_output_tokens")),
+        )
+        for name, row in rows
+    ]
 
 
 def parse_cost(body: Any) -> float | None:

@@ -503,18 +503,21 @@ class ConnectProxy:
             return
         self.tunnels.append(request.path)
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        _pipe(conn, upstream)
+        pipe(conn, upstream)
 
     def close(self) -> None:
         self.server.close()
 
 
-def _pipe(a: socket.socket, b: socket.socket) -> None:
+def pipe(a: socket.socket, b: socket.socket, on_a_data: Callable[[bytes], None] | None = None,
+         idle: float = 30) -> None:
+    """Copy bytes both ways until either side closes or `idle` seconds pass; `on_a_data`
+    sees everything `a` sends (recording proxies)."""
     a.settimeout(None)
     b.settimeout(None)
     try:
         while True:
-            ready, _, _ = select.select([a, b], [], [], 30)
+            ready, _, _ = select.select([a, b], [], [], idle)
             if not ready:
                 return
             for src in ready:
@@ -524,6 +527,8 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
                 # TLS may hold decrypted bytes that select() cannot see: drain them too.
                 while isinstance(src, ssl.SSLSocket) and src.pending():
                     data += src.recv(src.pending())
+                if src is a and on_a_data is not None:
+                    on_a_data(data)
                 (b if src is a else a).sendall(data)
     except OSError:
         return

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from tests import netfixtures as nf
 from tests.doctor import DoctorRun, run_doctor
 from tests.fuzzcases import good_reply
 from tests.fuzzkit import Reply, ScriptedServer, json_reply
-from tests.netfixtures import accept_loop
+from tests.netfixtures import accept_loop, pipe
 
 MODEL = "lbl/llama"
 ACCOUNT_PATHS = ("/key/info", "/user/info", "/model/info", "/v1/models", "/chat/completions",
@@ -234,19 +233,7 @@ class RecordingProxy:
             if early:
                 upstream.sendall(early)
                 self._record(early, record)
-            while True:
-                ready, _, _ = select.select([client, upstream], [], [], 10)
-                if not ready:
-                    return
-                for src in ready:
-                    data = src.recv(65536)
-                    if not data:
-                        return
-                    if src is client:
-                        self._record(data, record)
-                        upstream.sendall(data)
-                    else:
-                        client.sendall(data)
+            pipe(client, upstream, lambda data: self._record(data, record), idle=10)
 
     def _record(self, data: bytes, record: bool) -> None:
         with self._lock:
