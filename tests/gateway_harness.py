@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cborg_doctor_checks import config_key, gateway
+from cborg_doctor_checks import gateway
+from cborg_doctor_checks.config import key as config_key
 
 from cborg_doctor.api import Check, Finding, Outcome, RunContext
 from cborg_doctor.formats import render

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks import config_base_url, config_key
+from cborg_doctor_checks.config import base_url as config_base_url
+from cborg_doctor_checks.config import key as config_key
 
 from cborg_doctor.context import RunContext
 from cborg_doctor.options import Options

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cborg_doctor_checks import config_clients
-from cborg_doctor_checks.clients_audit import CBORG_CLIENT_PORTS
-from cborg_doctor_checks.clients_collect import collect
-from cborg_doctor_checks.clients_files import Roots
-from cborg_doctor_checks.clients_model import KeyJudge
-from cborg_doctor_checks.clients_probe import ProxyState, local_addresses, tcp_probe
-from cborg_doctor_checks.config_clients import CHECKS, assess
+from cborg_doctor_checks.clients import check as config_clients
+from cborg_doctor_checks.clients.audit import CBORG_CLIENT_PORTS
+from cborg_doctor_checks.clients.check import CHECKS, assess
+from cborg_doctor_checks.clients.collect import collect
+from cborg_doctor_checks.clients.files import Roots
+from cborg_doctor_checks.clients.model import KeyJudge
+from cborg_doctor_checks.clients.probe import ProxyState, local_addresses, tcp_probe
 
 from cborg_doctor.check import Outcome
 from cborg_doctor.context import RunContext

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cborg_doctor_checks.clients_model import KeyJudge
-from cborg_doctor_checks.clients_parsers import PARSERS, ConfigError, ParseInput, strip_jsonc
+from cborg_doctor_checks.clients.model import KeyJudge
+from cborg_doctor_checks.clients.parsers import PARSERS, ConfigError, ParseInput, strip_jsonc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,10 +82,10 @@ _URLSAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 def test_a_pasted_key_never_reaches_the_output(secret: str, tool: str, mode: int) -> None:
     import tempfile
 
-    from cborg_doctor_checks.clients_collect import collect
-    from cborg_doctor_checks.clients_files import Roots
-    from cborg_doctor_checks.clients_probe import ProxyState
-    from cborg_doctor_checks.config_clients import assess
+    from cborg_doctor_checks.clients.check import assess
+    from cborg_doctor_checks.clients.collect import collect
+    from cborg_doctor_checks.clients.files import Roots
+    from cborg_doctor_checks.clients.probe import ProxyState
 
     key = "sk-" + secret
     layouts = {

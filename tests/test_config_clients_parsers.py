@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.clients_model import OPENAI_DEFAULT, KeyJudge, KeyKind
-from cborg_doctor_checks.clients_parsers import (
+from cborg_doctor_checks.clients.model import OPENAI_DEFAULT, KeyJudge, KeyKind
+from cborg_doctor_checks.clients.parsers import (
     PARSERS,
     ConfigError,
     ParseInput,

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.clients_audit import (
+from cborg_doctor_checks.clients.audit import (
     is_cborg_client,
     judge_url,
     meant_for_cborg,
     proxy_address,
 )
-from cborg_doctor_checks.clients_files import (
+from cborg_doctor_checks.clients.files import (
     MAX_BYTES,
     Roots,
     expand_user_path,
@@ -22,7 +22,7 @@ from cborg_doctor_checks.clients_files import (
     project_dirs,
     read_config,
 )
-from cborg_doctor_checks.clients_model import (
+from cborg_doctor_checks.clients.model import (
     OPENAI_DEFAULT,
     ClientEntry,
     KeyJudge,
@@ -31,7 +31,7 @@ from cborg_doctor_checks.clients_model import (
     Syntax,
     line_of,
 )
-from cborg_doctor_checks.clients_probe import offsite_from
+from cborg_doctor_checks.clients.probe import offsite_from
 
 from cborg_doctor.api import Severity
 
@@ -322,7 +322,7 @@ def test_expand_user_path(tree: tuple[Path, Path, Path]) -> None:
 
 
 def test_redact_url_drops_credentials_and_queries() -> None:
-    from cborg_doctor_checks.clients_model import redact_url
+    from cborg_doctor_checks.clients.model import redact_url
 
     assert redact_url("https://me:secret@api.cborg.lbl.gov/v1?key=abc") == \
         "https://…@api.cborg.lbl.gov/v1?…"
@@ -338,7 +338,7 @@ def test_short_values_that_might_be_secrets_are_never_shown() -> None:
 
 
 def test_globs_are_bounded(tree: tuple[Path, Path, Path]) -> None:
-    from cborg_doctor_checks.clients_files import MAX_GLOB
+    from cborg_doctor_checks.clients.files import MAX_GLOB
 
     home, _cwd, _ = tree
     assistants = home / ".continue" / "assistants"
@@ -350,7 +350,7 @@ def test_globs_are_bounded(tree: tuple[Path, Path, Path]) -> None:
 
 
 def test_unspecified_address_counts_as_this_machine() -> None:
-    from cborg_doctor_checks.clients_probe import _loopback_addresses
+    from cborg_doctor_checks.clients.probe import _loopback_addresses
 
     assert proxy_address("http://0.0.0.0:8001") == ("0.0.0.0", 8001)
     assert kinds("http://0.0.0.0:4000/v1") == []

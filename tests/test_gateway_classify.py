@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from cborg_doctor_checks.gateway_classify import (
+from cborg_doctor_checks.gateway.classify import (
     ErrorKind,
     ModelEntry,
     alias_target,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.config_proxy import CHECKS as PROXY_CHECKS
-from cborg_doctor_checks.network import CHECKS
+from cborg_doctor_checks.config.proxy import CHECKS as PROXY_CHECKS
+from cborg_doctor_checks.net import CHECKS
 
 from cborg_doctor.findings import fill
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cborg_doctor_checks.net_dns import LOCAL_ONLY_STEP, disagreement
+from cborg_doctor_checks.net.dns import LOCAL_ONLY_STEP, disagreement
 
 from cborg_doctor.probes.resolve import Answer, Lookup
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cborg_doctor_checks.net_egress import findings_for, parse_trace
-from cborg_doctor_checks.net_http import classify
+from cborg_doctor_checks.net.egress import findings_for, parse_trace
+from cborg_doctor_checks.net.http import classify
 from hypothesis import given
 from hypothesis import strategies as st
 

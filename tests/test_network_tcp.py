@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cborg_doctor_checks.net_tcp import judge
+from cborg_doctor_checks.net.tcp import judge
 
 from cborg_doctor.probes.tcp import ConnectResult
 

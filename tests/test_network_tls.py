@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from cborg_doctor_checks.net_tls import clock_findings, interception_product
+from cborg_doctor_checks.net.tls import clock_findings, interception_product
 
 from cborg_doctor.probes.tls import PeerCert
 

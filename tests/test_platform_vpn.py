@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cborg_doctor_checks.platform_vpn import CHECK
+from cborg_doctor_checks.platform.vpn import CHECK
 
 from cborg_doctor.options import Options
 from cborg_doctor.session import build_context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.platform_wsl import SNIPPET_INDENT
+from cborg_doctor_checks.platform.wsl import SNIPPET_INDENT
 
 from cborg_doctor.check import CheckResult
 from cborg_doctor.findings import Finding, Severity, Status

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks import platform_wslconfig as wslconfig
+from cborg_doctor_checks.platform import wslconfig
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -20,8 +20,8 @@ from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import is_loopback
 
-from .config_proxy import bundle_problem
-from .net_http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
+from ..config.proxy import bundle_problem
+from .http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
 
 # Issuer names of TLS inspection products (case-insensitive substrings).
 INTERCEPTION_PRODUCTS = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.osfacts import OSFacts, for_context
 
-from . import platform_wslconfig as wslconfig
+from . import wslconfig
 
 WSLCONFIG = "%UserProfile%\\.wslconfig"
 EXPLAINED = ("dns", "net.ipv4", "net.ipv6", "tls", "http")

@@ -13,8 +13,8 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.registry import closest
 
-from .gateway_classify import ModelEntry, alias_target, parse_model_info, parse_model_list
-from .gateway_common import (
+from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
+from .common import (
     CATALOGUE_FACT,
     Deadline,
     Reply,

@@ -13,8 +13,8 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
-from .gateway_auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
-from .gateway_classify import (
+from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
+from .classify import (
     ErrorKind,
     GatewayError,
     ModelEntry,
@@ -23,7 +23,7 @@ from .gateway_classify import (
     parse_stream,
     retry_after_seconds,
 )
-from .gateway_common import (
+from .common import (
     BUDGET_EXCEEDED,
     CATALOGUE_FACT,
     IP_NOT_ALLOWED,
@@ -35,7 +35,7 @@ from .gateway_common import (
     is_auth_kind,
     money,
 )
-from .gateway_models import lookup
+from .models import lookup
 
 PROMPT_TEXT = "Reply with the single word: OK"
 

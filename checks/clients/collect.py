@@ -16,7 +16,7 @@ from typing import Any
 
 from cborg_doctor.api import Severity
 
-from .clients_files import (
+from .files import (
     MAX_FILES,
     Candidate,
     ReadProblem,
@@ -28,8 +28,8 @@ from .clients_files import (
     read_config,
     vscode_settings_files,
 )
-from .clients_model import ClientEntry, KeyJudge
-from .clients_parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
+from .model import ClientEntry, KeyJudge
+from .parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
 
 
 @dataclass(frozen=True)

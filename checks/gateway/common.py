@@ -17,7 +17,7 @@ from typing import Any
 from cborg_doctor.api import Code, Finding, RunContext, Severity
 from cborg_doctor.probes import http
 
-from .gateway_classify import ErrorKind, GatewayError, classify_error
+from .classify import ErrorKind, GatewayError, classify_error
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 HELPDESK = "scienceit@lbl.gov"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from cborg_doctor.api import Check
 
-from .net_dns import CHECK as DNS
-from .net_egress import CHECK as EGRESS
-from .net_http import CHECK as HTTP
-from .net_tcp import IPV4_CHECK, IPV6_CHECK
-from .net_tls import CHECK as TLS
+from .dns import CHECK as DNS
+from .egress import CHECK as EGRESS
+from .http import CHECK as HTTP
+from .tcp import IPV4_CHECK, IPV6_CHECK
+from .tls import CHECK as TLS
 
 CHECKS: tuple[Check, ...] = (DNS, IPV4_CHECK, IPV6_CHECK, TLS, HTTP, EGRESS)

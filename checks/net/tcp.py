@@ -18,7 +18,7 @@ from cborg_doctor.probes import proxy, resolve, tcp
 from cborg_doctor.probes.errors import TCP_CODE
 from cborg_doctor.probes.http import REACHABLE_FACT
 
-from .net_dns import PROXY_FACT, listed
+from .dns import PROXY_FACT, listed
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost

@@ -45,7 +45,7 @@ from typing import Any
 
 import yaml
 
-from .clients_model import (
+from .model import (
     CBORG_ROOT,
     CBORG_V1,
     OPENAI_DEFAULT,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cborg_doctor.api import Check
 
-from .platform_vpn import CHECK as VPN_CHECK
-from .platform_wsl import CHECK as WSL_CHECK
+from .vpn import CHECK as VPN_CHECK
+from .wsl import CHECK as WSL_CHECK
 
 CHECKS: tuple[Check, ...] = (VPN_CHECK, WSL_CHECK)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from cborg_doctor.api import Severity
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_loopback, parse_target
 
-from .clients_model import ClientEntry, KeyKind
+from .model import ClientEntry, KeyKind
 
 OPENAI_HOSTS = ("api.openai.com",)
 GOOD_PATHS = ("", "/v1")

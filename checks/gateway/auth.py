@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy
 
-from .gateway_classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
-from .gateway_common import (
+from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
+from .common import (
     AUTH_ERRORS_FACT,
     IP_NOT_ALLOWED,
     KEY_INFO_FACT,

@@ -26,7 +26,7 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
-from .clients_audit import (
+from .audit import (
     CBORG_CLIENT_PORTS,
     UrlVerdict,
     is_cborg_client,
@@ -34,10 +34,10 @@ from .clients_audit import (
     meant_for_cborg,
     proxy_address,
 )
-from .clients_collect import Collection, FileNote, collect
-from .clients_files import Roots
-from .clients_model import ClientEntry, KeyJudge, KeyKind, redact_url
-from .clients_probe import Probe, local_addresses, offsite_from, tcp_probe
+from .collect import Collection, FileNote, collect
+from .files import Roots
+from .model import ClientEntry, KeyJudge, KeyKind, redact_url
+from .probe import Probe, local_addresses, offsite_from, tcp_probe
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 

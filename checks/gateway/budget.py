@@ -12,8 +12,8 @@ from datetime import datetime
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
-from .gateway_classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
-from .gateway_common import (
+from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
+from .common import (
     AUTH_ERRORS_FACT,
     BUDGET_EXCEEDED,
     HELPDESK,

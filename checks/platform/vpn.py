@@ -26,8 +26,8 @@ from cborg_doctor.lblnet import LBL_RANGES, is_lbl_address
 from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
 
-from .platform_wsl import detect as detect_wsl
-from .platform_wsl import is_vpn_adapter, parse_adapters
+from .wsl import detect as detect_wsl
+from .wsl import is_vpn_adapter, parse_adapters
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 RESOLVE_BOUND = 3.0
