@@ -248,22 +248,23 @@ def _diagnose_and_report(
     from pathlib import Path
 
     from rich.console import Console
-    from rich.markup import escape
 
     from .ci import in_ci, publish
     from .formats import render
-    from .formats.console import render_check, render_footer
+    from .formats.console import View, header_line, render_check, render_summary
     from .output import ScrubbingStream
     from .progress import ConsoleProgress
     from .reportfiles import write_atomic
     from .session import run_diagnosis
 
     options, scrub = ctx.options, ctx.scrub
+    view = View(verbose=options.verbose, quiet=options.quiet)
     ci = in_ci(ctx.env)  # CI logs: no colour, no spinner, nothing interactive
     console = Console(
         file=ScrubbingStream(sys.stderr if options.json else sys.stdout, scrub),
         no_color=not options.color or "NO_COLOR" in ctx.env or ci,
         highlight=False,
+        soft_wrap=True,
         force_terminal=False if ci else None,
         force_interactive=False if ci else None,
     )
@@ -275,26 +276,24 @@ def _diagnose_and_report(
         else:
             key = ctx.key
             key_text = f"{key.fingerprint} ({key.source})" if key else "none"
-            console.print(
-                f"[bold]cborg-doctor {__version__}[/] · {escape(ctx.target.base_url)} "
-                f"· key {escape(key_text)}"
-            )
-            with ConsoleProgress(console, checks, options.verbose) as progress:
+            if not options.quiet:
+                console.print(header_line(ctx.target.base_url, key_text, __version__),
+                              style="bold", markup=False, highlight=False)
+            with ConsoleProgress(console, checks, view) as progress:
                 report = run_diagnosis(ctx, registry, progress)
             # Plugins that failed to load have no place in the run order: print them last.
             for result in report.checks[len(checks):]:
-                render_check(result, console, options.verbose)
+                render_check(result, console, view)
         if repeat[0] and not report.interrupted:
             from .repeat import repeat as run_repeat
 
             report = run_repeat(ctx, registry, report, *repeat, console=console)
             if not options.json:
-                render_check(report.checks[-1], console, options.verbose)
-        if not options.json:
+                render_check(report.checks[-1], console, view)
+        if not options.json and not options.quiet:
             from .waterfall import render_timings
 
             render_timings(report, console)
-            render_footer(report, console)
         terminated = report.interrupted == "SIGTERM"
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -323,8 +322,7 @@ def _diagnose_and_report(
         for path in written:
             sys.stderr.write(f"Report: {path}\n")
     else:
-        for path in written:
-            console.print(f"Report: {escape(path)}", soft_wrap=True)
+        render_summary(report, console, written)  # the last screen: verdict, fix, other problems, report
     if report.interrupted:
         return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
     return report.exit_code(options.fail_on)

@@ -43,6 +43,7 @@ class Options:
     fail_on: FailOn = FailOn.FAIL
     color: bool = True
     verbose: bool = False
+    quiet: bool = False  # print only problems and the closing summary
 
     @property
     def check_time_bound(self) -> float:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .check import Check, CheckResult
-from .formats.console import render_check
+from .formats.console import View, render_check
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 class ConsoleProgress:
     """A `runner.Listener` that renders to a rich console."""
 
-    def __init__(self, console: Console, checks: Sequence[Check], verbose: bool = False) -> None:
+    def __init__(self, console: Console, checks: Sequence[Check], view: View | bool = False) -> None:
         self._console = console
         self._order = [c.id for c in checks]
         self._titles = {c.id: c.title for c in checks}
-        self._verbose = verbose
+        self._view = view if isinstance(view, View) else View(verbose=view)
         self._done: dict[str, CheckResult] = {}
         self._running: list[str] = []
         self._printed = 0
@@ -64,7 +64,7 @@ class ConsoleProgress:
             if result.id in self._running:
                 self._running.remove(result.id)
             while self._printed < len(self._order) and self._order[self._printed] in self._done:
-                render_check(self._done[self._order[self._printed]], self._console, self._verbose)
+                render_check(self._done[self._order[self._printed]], self._console, self._view)
                 self._printed += 1
             self._refresh()
 
