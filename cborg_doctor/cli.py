@@ -6,8 +6,8 @@ modules are imported only after `--version` has had its chance to answer.
 
 from __future__ import annotations
 
-import argparse
 import math
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,6 +18,8 @@ from .exitcodes import ExitCode
 from .options import DEFAULT_TIMEOUT, FailOn, Options, parse_nameserver
 
 if TYPE_CHECKING:
+    import argparse
+
     from .check import Check
     from .context import RunContext
     from .options import ReportFormat
@@ -35,88 +37,165 @@ def _fatal(message: str) -> NoReturn:
     raise UsageError(message)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _fatal(message)
+def _usage_line(message: str) -> str:
+    """argparse's "argument --timeout: --timeout '0': ..." said once: "--timeout '0': ..."."""
+    match = re.match(r"argument ([^:]+): (.*)$", message, re.S)
+    if match and any(match.group(2).startswith(name) for name in match.group(1).split("/")):
+        return match.group(2)
+    return message
 
 
-def _timeout(text: str) -> float:
+def _seconds(option: str, text: str, low: float, low_included: bool) -> float:
+    from argparse import ArgumentTypeError
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--timeout {text!r}: not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"--timeout {text!r}: must be between 0 and 3600 seconds")
+        raise ArgumentTypeError(f"{option} {text!r}: not a number of seconds") from None
+    too_low = value < low if low_included else value <= low
+    if not math.isfinite(value) or too_low or value > 3600:
+        least = f"at least {low:g}" if low_included else f"more than {low:g}"
+        raise ArgumentTypeError(f"{option} {text!r}: must be {least} and at most 3600 seconds")
     return value
 
 
+def _timeout(text: str) -> float:
+    return _seconds("--timeout", text, 0, low_included=False)
+
+
 def _nameserver(text: str) -> str:
+    from argparse import ArgumentTypeError
+
     try:
         parse_nameserver(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise ArgumentTypeError(str(exc)) from None
     return text
 
 
 def _repeat(text: str) -> int:
+    from argparse import ArgumentTypeError
+
     if not text.isdigit() or not 1 <= int(text) <= 10000:
-        raise argparse.ArgumentTypeError(f"--repeat {text!r}: must be a whole number from 1 to 10000")
+        raise ArgumentTypeError(f"--repeat {text!r}: must be a whole number from 1 to 10000")
     return int(text)
 
 
 def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--interval {text!r}: not a number of seconds") from None
-    if not math.isfinite(value) or value < 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"--interval {text!r}: must be between 0 and 3600 seconds")
-    return value
+    return _seconds("--interval", text, 0, low_included=True)
 
 
 def _ids(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+EPILOG = """\
+examples:
+  cborg-doctor                              diagnose this machine, write a report
+  cborg-doctor --model lbl/llama --live     also check a model and send one request
+  cborg-doctor --quiet --report doctor.xml  CI: only problems, a JUnit report
+  cborg-doctor --explain DNS_NXDOMAIN       what a finding code means, how to fix it
+
+exit codes:
+  0    nothing failed (nothing warned either, with --fail-on warn)
+  1    a check failed (or warned, with --fail-on warn), or a check crashed
+  2    bad usage: the message says which option
+  130  interrupted (Ctrl-C); the report so far is still written
+  143  terminated (SIGTERM); the report so far is still written
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            _fatal(_usage_line(message))
+
     parser = _Parser(
         prog=PROG,
         description="Find out why the CBorg API does not work here, and how to fix it.",
-        epilog="Exit codes: 0 nothing at or above --fail-on, 1 problems found, 2 bad usage.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
     )
-    add = parser.add_argument
+    target = parser.add_argument_group("what to test")
+    add = target.add_argument
     add("--base-url", metavar="URL", help="the gateway to test (default: $CBORG_BASE_URL, "
         "$OPENAI_BASE_URL if it is a CBorg host, else https://api.cborg.lbl.gov)")
     add("--api-key-file", metavar="PATH", help="read the key from a file ('-' = stdin); "
         "default $CBORG_API_KEY, then $OPENAI_API_KEY")
     add("--model", metavar="NAME", help="also check that this model is available")
+    add("--live", action="store_true", help="also send one tiny chat completion (may cost money)")
     add("--timeout", type=_timeout, default=DEFAULT_TIMEOUT, metavar="SECONDS",
         help=f"limit for each network operation (default {DEFAULT_TIMEOUT:g})")
     add("--nameserver", type=_nameserver, action="append", default=[], metavar="ADDR[:PORT]",
         help="resolve through this server instead of the system resolver (repeatable)")
-    add("--only", type=_ids, action="append", default=[], metavar="ID,...",
-        help="run only these checks (and what they need)")
-    add("--skip", type=_ids, action="append", default=[], metavar="ID,...",
-        help="do not run these checks")
-    add("--live", action="store_true", help="also send one tiny chat completion (may cost money)")
+    add("--repeat", type=_repeat, metavar="N",
+        help="after the checks, probe the request path N more times to catch intermittent failures")
+    add("--interval", type=_interval, metavar="SECONDS",
+        help="seconds between the rounds of --repeat (default 1)")
+
+    output = parser.add_argument_group("output")
+    add = output.add_argument
     add("--json", action="store_true", help="print the JSON report on stdout and nothing else")
     add("--report", action="append", default=[], metavar="PATH",
         help="write the report here; format by extension: .json .md .xml .html (repeatable)")
     add("--no-report", action="store_true", help="write no report file")
     add("--fail-on", choices=[f.value for f in FailOn], default=FailOn.FAIL.value,
         help="what makes the exit code non-zero (default fail)")
-    add("--list-checks", action="store_true", help="list the checks in run order and exit")
-    add("--explain", metavar="CODE", help="explain a finding code and how to fix it")
+    add("-q", "--quiet", action="store_true", help="print only problems and the closing summary")
+    add("-v", "--verbose", action="store_true", help="also show info notes and tracebacks")
     add("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
-    add("-v", "--verbose", action="store_true", help="show details and tracebacks")
     add("--helpdesk", action="store_true",
         help="after the run, print an email to scienceit@lbl.gov (and a mailto: link) to send with the report")
-    add("--repeat", type=_repeat, metavar="N",
-        help="after the checks, rerun the network and HTTP probes N times to catch intermittent failures")
-    add("--interval", type=_interval, metavar="SECONDS",
-        help="seconds between the rounds of --repeat (default 1)")
-    add("--version", action="version", version=f"{PROG} {__version__}")
+
+    selection = parser.add_argument_group("selection")
+    add = selection.add_argument
+    add("--only", type=_ids, action="append", default=[], metavar="ID,...",
+        help="run only these checks (and what they need)")
+    add("--skip", type=_ids, action="append", default=[], metavar="ID,...",
+        help="do not run these checks")
+
+    # "repairing" (--fix, --dry-run, --yes, --undo) goes here, between selection and other.
+    parser.add_argument_group("repairing")
+
+    other = parser.add_argument_group("other")
+    add = other.add_argument
+    add("--list-checks", action="store_true", help="list the checks in run order and exit")
+    add("--explain", metavar="CODE", help="explain a finding code and how to fix it")
+    add("--version", action="version", version=version_text(),
+        help="print the version, with Python, httpx and the OS, and exit")
+    add("-h", "--help", action="help", help="show this help and exit")
     return parser
+
+
+def _group(parser: argparse.ArgumentParser, title: str) -> argparse._ArgumentGroup:
+    """One of build_parser's groups by title (for options added by other parts)."""
+    return next(g for g in parser._action_groups if g.title == title)
+
+
+def version_text() -> str:
+    """``--version``: what a bug report needs, read without importing httpx or rich."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        httpx_version = version("httpx")
+    except PackageNotFoundError:
+        httpx_version = "not installed"
+    system = f"{platform.system()} {platform.release()} ({platform.machine()})"
+    try:
+        with open("/etc/os-release", encoding="utf-8") as handle:
+            pretty = next((line.split("=", 1)[1].strip().strip('"') for line in handle
+                           if line.startswith("PRETTY_NAME=")), "")
+        system += f", {pretty}" if pretty else ""
+    except OSError:
+        pass
+    return (f"{PROG} {__version__}\n"
+            f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.executable})\n"
+            f"httpx {httpx_version}\n"
+            f"OS {system}")
 
 
 def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
@@ -140,21 +219,23 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
         fail_on=FailOn(ns.fail_on),
         color=not ns.no_color,
         verbose=ns.verbose,
+        quiet=ns.quiet,
     )
     return options, ns
 
 
 def list_checks(registry: Registry, out: TextIO) -> None:
-    rows = [("#", "id", "title", "needs")]
+    """The checks in run order: id, title, what each needs, and what it looks at (last: it is long)."""
+    rows = [("#", "id", "title", "needs", "looks at")]
     for n, check in enumerate(registry.checks, 1):
         needs = check.needs_text()
         if check.opt_in:
             needs += f" (only with --{check.opt_in.replace('_', '-')})"
-        rows.append((str(n), check.id, check.title, needs))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rows.append((str(n), check.id, check.title, needs, check.description or "–"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
-        out.write(f"  {row[3]}\n")
+        cells = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+        out.write(f"{cells}  {row[4]}\n")
     for problem in registry.problems:
         out.write(f"(plugin not loaded: {problem.source}: {problem.reason})\n")
 
@@ -178,8 +259,13 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
     check_id, found = owned[wanted]
     from .findings import fill
 
-    out.write(f"{found.code}  ({found.severity.value}, raised by {check_id})\n\n")
+    levels = " or ".join(dict.fromkeys([found.severity.value, *(sev.value for sev, _ in found.also)]))
+    out.write(f"{found.code}  ({levels}, raised by {check_id})\n\n")
     out.write(f"{fill(found.summary, {})}\n")
+    if found.also:
+        out.write(f"\nSeverity: {found.severity.value} as a rule;\n")
+        for sev, when in found.also:
+            out.write(f"  {sev.value} {when}\n")
     if found.explain:
         out.write(f"\n{found.explain}\n")
     if found.fix:
@@ -330,6 +416,9 @@ def _diagnose_and_report(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # answered before argparse, httpx or rich are imported
+        sys.stdout.write(version_text() + "\n")
+        return ExitCode.OK
     keys_seen: list[ApiKey] = []
     try:
         return int(_run(args, keys_seen))

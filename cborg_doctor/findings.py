@@ -104,6 +104,8 @@ class Code:
     summary: str
     fix: tuple[str, ...] = ()
     explain: str = ""
+    # Other severities a check may give this code, each with when: (Severity.INFO, "when ...").
+    also: tuple[tuple[Severity, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not CODE_PATTERN.match(self.code):

@@ -76,7 +76,35 @@ def test_key_file_from_stdin(home: Path, canary_key: str) -> None:
 def test_version_and_help(home: Path) -> None:
     run = run_doctor("--version", home=home)
     assert run.code == 0 and run.stdout.startswith("cborg-doctor ")
-    assert "Exit codes" in run_doctor("--help", home=home).stdout
+    lines = run.stdout.splitlines()
+    assert lines[1].startswith("Python 3.") and lines[2].startswith("httpx 0.") and lines[3].startswith("OS ")
+    text = run_doctor("--help", home=home).stdout
+    for group in ("what to test:", "output:", "selection:", "other:", "examples:", "exit codes:"):
+        assert f"\n{group}\n" in text, group
+    assert "  130  interrupted" in text and "  2    bad usage" in text
+    assert text.index("what to test:") < text.index("  --base-url URL") < text.index("output:")
+
+
+def test_version_imports_neither_argparse_nor_httpx_nor_rich(home: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cborg_doctor", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "cborg_doctor.cli" in imported
+    assert not imported & {"argparse", "httpx", "rich", "rich.console"}
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--timeout", "0"], "cborg-doctor: error: --timeout '0': must be more than 0 and at most 3600 seconds"),
+    (["--timeout", "abc"], "cborg-doctor: error: --timeout 'abc': not a number of seconds"),
+    (["--interval", "-1", "--repeat", "2"], "--interval '-1': must be at least 0 and at most 3600 seconds"),
+])
+def test_option_errors_say_the_option_once(home: Path, args: list[str], says: str) -> None:
+    run = run_doctor(*args, home=home)
+    assert run.code == 2 and run.stderr.startswith(says), run.stderr
+    assert "argument --" not in run.stderr
 
 
 def test_json_stdout_is_only_the_report(home: Path, canary_key: str) -> None:
@@ -116,8 +144,9 @@ def test_list_checks_shows_order_ids_titles_and_needs(home: Path) -> None:
     run = run_doctor("--list-checks", home=home)
     assert run.code == 0
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["#", "id", "title", "needs"]
+    assert lines[0].split() == ["#", "id", "title", "needs", "looks", "at"]
     assert lines[1].split()[:2] == ["1", "config.key"]
+    assert lines[1].endswith("which key the clients will use; its shape")
 
 
 def test_explain_prints_the_same_fix_text_the_finding_uses(home: Path) -> None:
