@@ -79,7 +79,7 @@ def create_with_retry(attempts=6, cap=60.0, **request):
 INTERMITTENT_LOSS = Code(
     "INTERMITTENT_LOSS",
     Severity.WARN,
-    "{failed} of {attempts} attempts failed ({rate}) over {rounds} rounds, mostly in {phase}{cluster}.",
+    "{failed} of {attempts} attempts failed ({rate}: {kinds}) over {rounds} rounds, mostly in {phase}{cluster}.",
     fix=(
         "Make your scripts retry with exponential backoff and jitter, and only on connection "
         "errors, 429 and 5xx answers (as the CBorg FAQ recommends); the openai SDK retries "
@@ -97,7 +97,7 @@ INTERMITTENT_LOSS = Code(
 REPEAT_ALL_FAILED = Code(
     "REPEAT_ALL_FAILED",
     Severity.FAIL,
-    "All {attempts} attempts over {rounds} rounds failed, in {phase}: {detail}",
+    "All {attempts} attempts over {rounds} rounds failed, in {phase}: {detail}.",
     fix=(
         "This is not intermittent: follow the fix of the first failing check above.",
         "If the checks above passed, the path broke during the run: run cborg-doctor again.",
@@ -306,6 +306,7 @@ def summarize(rounds: Rounds) -> dict[str, Any]:
         "phases": phases,
         "failed_in": dict(Counter(a.failed for a in failures if a.failed).most_common()),
         "errors": dict(Counter(f"{a.failed}: {a.error}" for a in failures).most_common(5)),
+        "kinds": dict(Counter(a.error or "failed" for a in failures).most_common()),
         "by_family": by_family,
         "by_address": by_address,
         "cluster": _cluster(by_family, by_address),
@@ -352,15 +353,20 @@ def result_of(rounds: Rounds, duration_ms: int) -> CheckResult:
             address = cluster["address"]
             where += f"; all on one address, {address}"
             extra.append(ADDRESS_FIX.format(address=address))
+        from .waterfall import failure_kinds, rate_text
+
         findings.append(INTERMITTENT_LOSS.finding(
-            phase=PHASE_LABELS[phase], cluster=where, rate=f"{failed / attempts:.0%}",
+            phase=PHASE_LABELS[phase], cluster=where, rate=rate_text(failed / attempts),
+            kinds=failure_kinds(stats),
             extra_fix=tuple(step for step in extra if step), **facts))
     elif attempts:
         total = stats["phases"].get("total") or stats["phases"].get("live") or {}
         findings.append(NETWORK_STABLE.finding(p50=_ms(total.get("p50")), p95=_ms(total.get("p95")), **facts))
     status = Status.worst([f.status for f in findings])
     per_round = attempts // stats["rounds"] if stats["rounds"] else 0
-    summary = (f"{stats['rounds']} rounds × {per_round} probes: "
+    from .formats.text import plural
+
+    summary = (f"{plural(stats['rounds'], 'round')} × {plural(per_round, 'probe')}: "
                + (f"{failed} of {attempts} failed" if failed else "no failure"))
     if rounds.interrupted:
         summary += f" (interrupted after {rounds.done} of {rounds.planned} rounds)"

@@ -32,13 +32,17 @@ STYLES = {"dns": "cyan", "tcp": "blue", "tls": "magenta", "ttfb": "green"}
 
 @dataclass(frozen=True)
 class Bar:
-    """One row: starts `start` ms after the request began and lasts `ms` (None: it failed)."""
+    """One row: starts `start` ms after the request began and lasts `ms` (None: it failed at once).
+
+    A `stalled` row is the phase that never finished: it lasts until the doctor gave up.
+    """
 
     label: str
     kind: str
     start: float
     ms: float | None
     note: str = ""
+    stalled: bool = False
 
 
 def _data(report: Report, check_id: str) -> Mapping[str, Any]:
@@ -63,9 +67,13 @@ def _tcp(report: Report, check_id: str) -> tuple[float | None, str] | None:
     return None, ", ".join(errors) or "failed"
 
 
+_PHASES = (("connect", "TCP", "tcp"), ("tls", "TLS", "tls"), ("ttfb", "First byte", "ttfb"))
+
+
 def bars(report: Report) -> list[Bar]:
     """The waterfall's rows; empty when the run has no request timings (e.g. --only config.key)."""
-    timings = _data(report, "http").get("timings")
+    http = _data(report, "http")
+    timings = http.get("timings")
     if not isinstance(timings, Mapping):
         return []
     primary = _data(report, "dns").get("primary")
@@ -76,87 +84,149 @@ def bars(report: Report) -> list[Bar]:
         rows.append(Bar("DNS", "dns", 0.0, dns))
         clock = dns
     families = [(label, _tcp(report, check_id)) for label, check_id in (("IPv4", "net.ipv4"), ("IPv6", "net.ipv6"))]
-    connect = _number(timings.get("connect"))
     for label, found in families:
         if found is not None:
             ms, why = found
             rows.append(Bar(f"TCP {label}", "tcp", clock, ms, why))
-    if connect is not None and not any(found for _, found in families):
-        rows.append(Bar("TCP", "tcp", clock, connect))
-    clock += connect or 0.0
-    tls = _number(timings.get("tls"))
-    if tls is not None:
-        rows.append(Bar("TLS", "tls", clock, tls))
-        clock += tls
-    ttfb = _number(timings.get("ttfb"))
-    if ttfb is not None:
-        rows.append(Bar("First byte", "ttfb", clock, ttfb))
+    has_family_rows = any(found for _, found in families)
+    total = _number(timings.get("total"))
+    stalled = http.get("error") in ("timeout", "too_slow")
+    for key, label, kind in _PHASES:
+        ms = _number(timings.get(key))
+        if ms is None:
+            if stalled:  # the phase that never finished, up to when the doctor gave up
+                given_up = (total - clock) if total is not None and total > clock else None
+                detail = str(http.get("detail") or "no answer")
+                rows.append(Bar(label, kind, clock, given_up, f"stalled: {detail}", stalled=True))
+            break
+        if key != "connect" or not has_family_rows:
+            rows.append(Bar(label, kind, clock, ms))
+        clock += ms
     return rows
 
 
-def render_waterfall(report: Report, console: Console) -> None:
-    """Draw the waterfall (nothing when there are no timings)."""
-    from rich.table import Table
-    from rich.text import Text
+def _ms_text(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 10000 else f"{ms:.0f} ms"
 
+
+def waterfall_lines(report: Report, width: int | None) -> list[tuple[str, str, str]]:
+    """(label, bar, figure) rows sized for `width` columns (None: the full 50-column bar)."""
     rows = bars(report)
     if not rows:
-        return
+        return []
+    bar_width = BAR_WIDTH if width is None else max(10, min(BAR_WIDTH, width - 24))
     end = max(row.start + (row.ms or 0.0) for row in rows) or 1.0
-    scale = BAR_WIDTH / end
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=10, no_wrap=True)
-    grid.add_column(width=BAR_WIDTH, no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
+    scale = bar_width / end
+    out = []
     for row in rows:
-        offset = min(int(row.start * scale), BAR_WIDTH - 1)
-        if row.ms is None:
-            note = f"✖ {row.note}"[:BAR_WIDTH]
-            bar = Text(" " * min(offset, BAR_WIDTH - len(note)))
-            bar.append(note, style="bold red")
-            grid.add_row(row.label, bar, Text("failed", style="red"))
-            continue
-        bar = Text(" " * offset)
-        bar.append("█" * max(1, min(round(row.ms * scale), BAR_WIDTH - offset)), style=STYLES[row.kind])
-        grid.add_row(row.label, bar, f"{row.ms:.0f} ms")
+        offset = min(int(row.start * scale), bar_width - 1)
+        if row.stalled:
+            length = bar_width - offset if row.ms is None else max(1, round(row.ms * scale))
+            figure = f"gave up after {_ms_text(row.ms)}" if row.ms is not None else "gave up"
+            out.append((row.label, " " * offset + "░" * min(length, bar_width - offset), figure))
+        elif row.ms is None:
+            out.append((row.label, " " * offset + "✖", f"failed: {row.note}"))
+        else:
+            length = max(1, min(round(row.ms * scale), bar_width - offset))
+            out.append((row.label, " " * offset + "█" * length, _ms_text(row.ms)))
+    return out
+
+
+def render_waterfall(report: Report, console: Console) -> None:
+    """Draw the waterfall (nothing when there are no timings), never wider than the terminal."""
+    from rich.text import Text
+
+    from .formats.console import width_of
+
+    lines = waterfall_lines(report, width_of(console))
+    if not lines:
+        return
+    rows = bars(report)
+    end = max(row.start + (row.ms or 0.0) for row in rows)
     console.print()
-    console.print(f"[bold]Timing of one request[/] [dim](0 – {end:.0f} ms)[/]")
-    console.print(grid)
+    console.print(Text(f"Timing of one request (0 – {_ms_text(end)})", style="bold"), soft_wrap=True)
+    for (label, bar, figure), row in zip(lines, rows, strict=False):
+        style = "red" if row.stalled or row.ms is None else STYLES[row.kind]
+        text = Text(f"{label:<10} ")
+        text.append(bar, style=style)
+        text.append(f" {figure}", style="red" if style == "red" else "")
+        console.print(text, soft_wrap=True)
+    stalled = next((row for row in rows if row.stalled), None)
+    if stalled is not None:
+        console.print(Text(f"  {stalled.label} {stalled.note}", style="red"), soft_wrap=True)
 
 
-def render_repeat(report: Report, console: Console) -> None:
-    """The --repeat table: per phase attempts, failures, p50/p95/max; where failures were."""
-    from rich.markup import escape
-    from rich.table import Table
+_KIND_WORDS = {"refused": "connection refused", "timeout": "timed out", "reset": "connection reset",
+               "no_route": "no route", "dns": "DNS failed", "too_slow": "too slow", "proxy": "proxy error",
+               "protocol": "protocol error"}
 
+
+def failure_kinds(data: Mapping[str, Any]) -> str:
+    """What the failed probes met, e.g. "HTTP 503 × 3, timed out × 2"."""
+    kinds = data.get("kinds")
+    if not isinstance(kinds, Mapping) or not kinds:
+        return ""
+    return ", ".join(f"{_KIND_WORDS.get(kind, kind)} × {n}" for kind, n in kinds.items())
+
+
+def repeat_rows(report: Report) -> list[tuple[str, ...]]:
+    """The --repeat statistics: phase, attempts, failed, rate, p50, p95, max."""
     data = _data(report, "repeat")
     phases = data.get("phases")
     if not isinstance(phases, Mapping) or not phases:
-        return
+        return []
     from .repeat import PHASE_LABELS
 
-    title = f"Repeated probes: {data.get('rounds')} rounds, every {data.get('interval_s'):g} s"
-    table = Table(title=title, title_justify="left", box=None, padding=(0, 2), header_style="bold")
-    for name, justify in (("phase", "left"), ("attempts", "right"), ("failed", "right"), ("rate", "right"),
-                          ("p50", "right"), ("p95", "right"), ("max", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rows = []
     for phase, stats in phases.items():
-        failed = int(stats.get("failed", 0))
-        table.add_row(
-            PHASE_LABELS.get(phase, phase), str(stats.get("attempts")),
-            f"[red]{failed}[/]" if failed else "0", f"{stats.get('rate', 0):.0%}",
-            *(f"{stats[k]:.0f} ms" if k in stats else "–" for k in ("p50", "p95", "max")),
-        )
+        rows.append((
+            PHASE_LABELS.get(phase, phase), str(stats.get("attempts")), str(int(stats.get("failed", 0))),
+            rate_text(stats.get("rate", 0)),
+            *(_ms_text(stats[k]) if k in stats else "–" for k in ("p50", "p95", "max")),
+        ))
+    return rows
+
+
+def rate_text(rate: float) -> str:
+    """A failure rate people can trust: 99.8 % is not "100 %", 0.2 % is not "0 %"."""
+    percent = rate * 100
+    if percent in (0, 100) or 1 <= percent <= 99:
+        return f"{percent:.0f} %"
+    return f"{percent:.1f} %"
+
+
+REPEAT_HEADER = ("phase", "attempts", "failed", "rate", "p50", "p95", "max")
+
+
+def render_repeat(report: Report, console: Console) -> None:
+    """The --repeat table: per phase attempts, failures, p50/p95/max; what and where failures were."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = repeat_rows(report)
+    if not rows:
+        return
+    data = _data(report, "repeat")
+    title = (f"Repeated probes: {data.get('rounds')} rounds, every {data.get('interval_s'):g} s")
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 2), header_style="bold")
+    for name in REPEAT_HEADER:
+        table.add_column(name, justify="left" if name == "phase" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row[:2], Text(row[2], style="red" if row[2] != "0" else ""), *row[3:])
     console.print()
     console.print(table)
     if data.get("failed"):
-        failed_in = ", ".join(f"{PHASE_LABELS.get(k, k)} {v}" for k, v in data.get("failed_in", {}).items())
-        console.print(f"  failed in: {escape(failed_in)}")
+        from .repeat import PHASE_LABELS
+
+        lines = [("failed in", ", ".join(f"{PHASE_LABELS.get(k, k)} {v}"
+                                         for k, v in data.get("failed_in", {}).items())),
+                 ("what failed", failure_kinds(data))]
         for title, key in (("by family", "by_family"), ("by address", "by_address")):
             groups = data.get(key) or {}
-            text = ", ".join(f"{name} {e['failed']}/{e['attempts']}" for name, e in groups.items())
+            lines.append((title, ", ".join(f"{name} {e['failed']}/{e['attempts']}" for name, e in groups.items())))
+        for title, text in lines:
             if text:
-                console.print(f"  {title}: {escape(text)}")
+                console.print(Text(f"  {title}: {text}"), soft_wrap=True)
 
 
 def render_timings(report: Report, console: Console) -> None:

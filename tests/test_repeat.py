@@ -86,7 +86,7 @@ def test_stable_gateway(home: Path, pki: nf.Pki, dns4: nf.DnsServer, canary_key:
     entry = repeat_entry(run.json())
     assert entry["status"] == "pass"
     assert [f["code"] for f in entry["findings"]] == ["NETWORK_STABLE"]
-    assert entry["summary"] == "5 rounds × 1 probes: no failure"
+    assert entry["summary"] == "5 rounds × 1 probe: no failure"
     phases = entry["data"]["phases"]
     assert set(phases) == {"dns", "connect", "tls", "ttfb", "total"}
     for stats in phases.values():
@@ -111,7 +111,7 @@ def test_intermittent_503s_are_found_with_the_phase_and_the_retry_advice(
     assert entry["status"] == "warn"
     (finding,) = entry["findings"]
     assert finding["code"] == "INTERMITTENT_LOSS"
-    assert finding["message"] == "3 of 9 attempts failed (33%) over 9 rounds, mostly in first byte."
+    assert finding["message"] == "3 of 9 attempts failed (33 %: HTTP 503 × 3) over 9 rounds, mostly in first byte."
     assert entry["data"]["failed_in"] == {"ttfb": 3}
     assert entry["data"]["errors"] == {"ttfb: HTTP 503": 3}
     assert entry["data"]["phases"]["ttfb"] == {**entry["data"]["phases"]["ttfb"], "attempts": 9, "failed": 3}
@@ -128,10 +128,13 @@ def test_fail_on_warn_and_the_console_view(home: Path, pki: nf.Pki, dns4: nf.Dns
                                        "--no-report"), home=home, env=env)
     assert run.code == 1
     out = run.stdout
-    assert "!  repeat" in out and "4 rounds × 1 probes: 2 of 4 failed" in out
+    assert "! repeat" in out and "4 rounds × 1 probe: 2 of 4 failed" in out
     assert "Repeated probes: 4 rounds, every 0 s" in out
-    assert re.search(r"first byte\s+4\s+2\s+50%", out)
+    assert re.search(r"first byte\s+4\s+2\s+50 %", out)
     assert "failed in: first byte 2" in out
+    assert "what failed: HTTP 503 × 2" in out
+    assert "code is in the report, and `cborg-doctor --explain INTERMITTENT_LOSS` prints it" in out
+    assert "def create_with_retry" not in out  # code samples stay out of the console
     assert "\x1b" not in run.output and "\r" not in run.output  # CI: no progress bar, no colour
 
 
@@ -149,7 +152,7 @@ def test_failures_cluster_on_one_family(home: Path, pki: nf.Pki) -> None:
     (finding,) = entry["findings"]
     assert finding["code"] == "INTERMITTENT_LOSS"
     assert finding["message"] == (
-        "4 of 8 attempts failed (50%) over 4 rounds, mostly in TCP connect; all on IPv6 "
+        "4 of 8 attempts failed (50 %: connection refused × 4) over 4 rounds, mostly in TCP connect; all on IPv6 "
         "(4 of 4 failed, the other family none); all on one address, ::1."
     )
     assert any(step.startswith("Failures cluster on IPv6") for step in finding["fix"])
@@ -347,7 +350,7 @@ def test_waterfall_in_the_html_report() -> None:
 
     html = render(network_report(), ReportFormat.HTML, Scrubber(None))
     assert "Timing of one request" in html and "First byte" in html and "✖ timeout" in html
-    assert "█" in html
+    assert '<div class="bar ttfb" style="left:35.00%;width:65.00%">' in html  # 70 ms + 130 ms of 200
 
 
 def test_no_waterfall_without_request_timings(home: Path) -> None:
