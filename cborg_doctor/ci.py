@@ -64,6 +64,9 @@ def annotations(report: Report) -> Iterator[str]:
     ``--explain``); the message is the finding's message and its first fix step.
     A crashed check counts as an error whatever its finding's severity.
     """
+    from .formats.text import headline, is_security_only
+
+    lead = f"{headline(report)} " if is_security_only(report) else ""
     for check in report.checks:
         for finding in check.findings:
             command = _COMMANDS.get(finding.severity)
@@ -71,7 +74,7 @@ def annotations(report: Report) -> Iterator[str]:
                 command = "error"
             if command is None:
                 continue
-            message = f"{finding.message} ({check.id})"
+            message = f"{lead}{finding.message} ({check.id})"
             if finding.fix:
                 message += f"\nFix: {finding.fix[0]}"
             yield f"::{command} title={escape_property(finding.code)}::{escape_data(message)}"

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from .check import CheckResult
 from .findings import Status
-from .formats.text import SYMBOLS, counts_line
+from .formats.text import SYMBOLS, counts_line, is_security_only, plural, problems
 from .report import Report
 from .secrets import Scrubber
 
@@ -86,32 +86,56 @@ def subject_for(report: Report) -> str:
         return "CBorg API: cborg-doctor run interrupted" + (f" ({verdict.code})" if verdict else "")
     if verdict is None:
         return "CBorg API: cborg-doctor finds no problem, but it does not work for me"
+    if is_security_only(report):
+        n = len(problems(report))
+        return f"CBorg API works; {plural(n, 'security problem')} to fix: {verdict.code} ({verdict.check})"
     kind = "problem" if report.status in (Status.FAIL, Status.ERROR) else "warning"
     return f"CBorg API {kind}: {verdict.code} ({verdict.check})"
 
 
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
 def _facts(data: Mapping[str, object]) -> Iterator[str]:
+    """One line per fact; a page of HTML is named, not pasted (the report has its start)."""
     for name, value in data.items():
         if name in _DROPPED_FACTS or value in (None, "", [], {}):
             continue
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        if isinstance(value, str) and len(_MARKUP.findall(value)) >= 2:
+            text = f"(an HTML page, {len(value)} characters shown; its start is in the report)"
+        text = " ".join(text.split())
         if len(text) > _FACT_LIMIT:
             text = text[: _FACT_LIMIT - 1] + "…"
         yield f"{name}: {text}"
 
 
-def _check_block(check: CheckResult) -> list[str]:
-    lines = [f"  {SYMBOLS[check.status]} {check.id} ({check.title}): {check.status.value} — {check.summary}"]
+def _check_block(check: CheckResult, verdict_code: str | None) -> list[str]:
+    """A check that failed or warned: its status, its findings (the cause once) and facts."""
+    messages = {f.message for f in check.findings}
+    summary = "" if check.summary in messages else f" — {check.summary}"
+    lines = [f"  {SYMBOLS[check.status]} {check.id} ({check.title}): {check.status.value}{summary}"]
     shown: set[str] = set()
     for finding in check.findings:
         if finding.status is Status.PASS and check.status is not Status.ERROR:
             continue
-        lines.append(f"      {finding.code}: {finding.message}")
+        said = "the cause named above" if finding.code == verdict_code else finding.message
+        lines.append(f"      {finding.code}: {said}")
         facts = list(_facts(finding.data))
         shown.update(facts)
         lines += [f"        {fact}" for fact in facts]
     lines += [f"      {fact}" for fact in _facts(check.data) if fact not in shown]
     return lines
+
+
+def public_ip(report: Report) -> str:
+    """What the gateway sees as this machine's address (the helpdesk asks for it), or why unknown."""
+    egress = next((c for c in report.checks if c.id == "egress"), None)
+    if egress is None or egress.status is Status.SKIP:
+        return "not measured (the egress check did not run)"
+    addresses = egress.data.get("addresses") if isinstance(egress.data, Mapping) else None
+    seen = [f"{'IPv6' if ':' in str(ip) else 'IPv4'} {ip}" for ip in (addresses or {}).values() if ip]
+    return ", ".join(seen) + " (as the gateway sees it)" if seen else "unknown (the gateway did not say)"
 
 
 def _attachment(report_paths: Sequence[str]) -> str:
@@ -129,11 +153,12 @@ def compose(report: Report, report_paths: Sequence[str], home: Path | None, scru
     key = report.key
     key_text = f"{key['fingerprint']} (from {key['source']})" if key.get("fingerprint") else "none found"
     libraries = ", ".join(f"{k} {v}" for k, v in (env.get("libraries") or {}).items()) or "–"
+    opening = ("CBorg works from this machine, but cborg-doctor found a security problem to fix"
+               if is_security_only(report) else "The CBorg API does not work for me as expected")
     head = [
         "Hello Science IT,",
         "",
-        "The CBorg API does not work for me as expected. "
-        f"cborg-doctor {report.tool.get('version')} says:",
+        f"{opening}. cborg-doctor {report.tool.get('version')} says:",
         "",
         f"  {verdict.code} ({verdict.check}): {verdict.message}" if verdict else "  no problem found",
         "",
@@ -142,6 +167,7 @@ def compose(report: Report, report_paths: Sequence[str], home: Path | None, scru
         f"Run:       {report.created}, {report.duration_ms} ms",
         f"Gateway:   {report.target.get('base_url')}",
         f"Key:       {key_text}",
+        f"Public IP: {public_ip(report)}",
     ]
     environment = [
         "",
@@ -154,12 +180,12 @@ def compose(report: Report, report_paths: Sequence[str], home: Path | None, scru
         environment.append(f"  CI:        {env['ci']}")
     if env.get("wsl"):
         environment.append("  WSL:       yes")
-    problems = [c for c in report.checks if c.status in (Status.FAIL, Status.ERROR, Status.WARN)]
+    failing = [c for c in report.checks if c.status in (Status.FAIL, Status.ERROR, Status.WARN)]
     details: list[str] = []
-    if problems:
+    if failing:
         details += ["", "Checks that failed or warned, with what they saw:"]
-        for check in problems:
-            details += _check_block(check)
+        for check in failing:
+            details += _check_block(check, verdict.code if verdict else None)
     skipped = [c.id for c in report.checks if c.status is Status.SKIP and c.skipped_because
                and "was not selected" not in c.skipped_because]
     if skipped:

@@ -69,7 +69,8 @@ def passing() -> Report:
         result("platform.vpn", Status.PASS, "off-site", finding("OFFSITE", note="")),
         *_path({"dns": 14.0, "connect": 9.0, "tls": 31.0, "ttfb": 120.0, "total": 170.0}),
         result("egress", Status.PASS, "IPv4 198.51.100.7",
-               finding("EGRESS_IP", family="IPv4", ip="198.51.100.7", where="", addresses="198.51.100.7")),
+               finding("EGRESS_IP", family="IPv4", ip="198.51.100.7", where="", addresses="198.51.100.7"),
+               data={"addresses": {"ipv4": "198.51.100.7"}}),
         result("auth", Status.PASS, "key valid, expires 2027-03-01"),
     )
 

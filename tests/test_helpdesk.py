@@ -78,7 +78,9 @@ def test_nothing_personal_in_the_email(home: Path, tmp_path: Path) -> None:
     env = {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "USER": "alice"}
     run = run_doctor("--only", "lab.home", "--helpdesk", "--no-report", home=home, env=env)
     text, link = email_of(run.stdout)
-    assert "LAB_FILE_BAD: bad file ~/project/.env" in text
+    assert "LAB_FILE_BAD (lab.home): bad file ~/project/.env" in text
+    assert text.count("bad file ~/project/.env") == 1  # the cause once, not three times
+    assert "LAB_FILE_BAD: the cause named above" in text
     assert "file: ~/project/.env" in text
     assert "other: ~/notes.txt and ~\\AppData\\x.json" in text
     assert "alice" not in text and str(home) not in text

@@ -65,17 +65,19 @@ def wrap(text: str, width: int | None, indent: int = 0, first: str = "") -> list
         return [(lead + " ".join(_TOKENS.findall(text))).rstrip()]
     lines: list[str] = []
     line = lead
-    fresh = True
+    fresh = True  # nothing but the lead on this line yet
     for token in _TOKENS.findall(text):
         candidate = token if fresh else " " + token
-        if fresh or len(line) + len(candidate) <= width:
+        if len(line) + len(candidate) <= width or (fresh and not line.strip()):
             line += candidate
             fresh = False
             continue
-        lines.append(line.rstrip())
+        if line.strip():
+            lines.append(line.rstrip())
         line = " " * indent + token
         if indent + len(token) > width:
             line = token  # too wide even alone: its own line from column 0, never split
+        fresh = False
     lines.append(line.rstrip())
     return lines
 
