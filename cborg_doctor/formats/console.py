@@ -178,10 +178,13 @@ def summary_lines(report: Report, width: int | None, report_paths: Sequence[str]
 
 
 def _one_line(text: str, width: int | None) -> str:
-    text = " ".join(text.split())
+    """One line at most `width` wide, cut between words (never inside a path or URL)."""
+    lead = text[: len(text) - len(text.lstrip())]
+    text = lead + " ".join(text.split())
     if width is None or len(text) <= width:
         return text
-    return text[: width - 1].rstrip() + "…"
+    cut = text.rfind(" ", 0, width - 1)
+    return (text[:cut] if cut > len(lead) else text[: width - 1]).rstrip() + " …"
 
 
 def render_summary(report: Report, console: Console, report_paths: Sequence[str] = ()) -> None:
