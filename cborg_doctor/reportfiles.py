@@ -10,12 +10,16 @@ Default place (without --report/--no-report), a new file per run:
   macOS:   ~/Library/Logs/cborg-doctor
   Windows: %LOCALAPPDATA%\\cborg-doctor\\reports
   and the system's temporary folder when none of those can be created.
+Only the newest `KEEP_DEFAULT_REPORTS` default reports are kept there (older
+ones are removed when a new run starts); reports written with --report are
+never touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -70,6 +74,25 @@ def default_report_dir(env: Mapping[str, str]) -> Path:
     return Path(tempfile.gettempdir()) / "cborg-doctor"
 
 
+KEEP_DEFAULT_REPORTS = 20
+_DEFAULT_NAME = re.compile(r"^cborg-doctor-\d{8}-\d{6}-\d+\.md$")
+
+
+def prune_default_reports(folder: Path, keep: int = KEEP_DEFAULT_REPORTS) -> list[Path]:
+    """Remove all but the newest `keep` default reports in `folder`; returns what was removed."""
+    try:
+        found = [p for p in folder.iterdir() if _DEFAULT_NAME.match(p.name) and p.is_file()]
+    except OSError:
+        return []
+    found.sort(key=lambda p: (p.name[13:28], p.stat().st_mtime), reverse=True)
+    removed = []
+    for old in found[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+            removed.append(old)
+    return removed
+
+
 def default_report_path(env: Mapping[str, str], now: datetime | None = None) -> Path:
     """A new file name per run: two doctors started together never share one."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
@@ -80,6 +103,7 @@ def default_report_path(env: Mapping[str, str], now: datetime | None = None) -> 
             check_writable(str(folder / name))
         except (OSError, ReportPathError):
             continue
+        prune_default_reports(folder, KEEP_DEFAULT_REPORTS - 1)  # with this run's: the last 20
         return folder / name
     raise ReportPathError("no writable folder for the default report; use --report PATH")
 

@@ -242,3 +242,20 @@ def test_two_runs_at_once_write_two_default_reports(home: Path) -> None:
     for proc in procs:
         proc.wait(timeout=60)
     assert len(list((home / "reports").glob("cborg-doctor-*.md"))) == 3
+
+
+def test_default_reports_are_pruned_to_the_last_20(home: Path) -> None:
+    reports = home / "reports"
+    reports.mkdir()
+    old = [reports / f"cborg-doctor-202601{d:02d}-120000-{100 + d}.md" for d in range(1, 26)]
+    for path in old:
+        path.write_text("old report\n")
+    mine = reports / "keep-me.md"  # not a default report name: never touched
+    mine.write_text("mine\n")
+    run = run_doctor(*LOCAL, home=home)
+    written = sorted(reports.glob("cborg-doctor-*.md"))
+    assert len(written) == 20
+    assert written[-1].name.startswith("cborg-doctor-2026") and written[-1] not in old  # this run's
+    assert written[:-1] == old[-19:]  # the 19 newest of the old ones
+    assert mine.exists()
+    assert run.stdout.splitlines()[-1] == f"Report: {written[-1]}"
