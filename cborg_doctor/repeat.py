@@ -79,7 +79,7 @@ def create_with_retry(attempts=6, cap=60.0, **request):
 INTERMITTENT_LOSS = Code(
     "INTERMITTENT_LOSS",
     Severity.WARN,
-    "{failed} of {attempts} attempts failed ({rate}: {kinds}) over {rounds} rounds, mostly in {phase}{cluster}.",
+    "{failed} of {attempts} failed ({rate}: {kinds}) over {rounds}, mostly in {phase}{cluster}.",
     fix=(
         "Make your scripts retry with exponential backoff and jitter, and only on connection "
         "errors, 429 and 5xx answers (as the CBorg FAQ recommends); the openai SDK retries "
@@ -97,7 +97,7 @@ INTERMITTENT_LOSS = Code(
 REPEAT_ALL_FAILED = Code(
     "REPEAT_ALL_FAILED",
     Severity.FAIL,
-    "All {attempts} attempts over {rounds} rounds failed, in {phase}: {detail}.",
+    "Every attempt failed ({attempts} over {rounds}), in {phase}: {detail}.",
     fix=(
         "This is not intermittent: follow the fix of the first failing check above.",
         "If the checks above passed, the path broke during the run: run cborg-doctor again.",
@@ -107,7 +107,7 @@ REPEAT_ALL_FAILED = Code(
 NETWORK_STABLE = Code(
     "NETWORK_STABLE",
     Severity.INFO,
-    "All {attempts} attempts over {rounds} rounds succeeded; whole request p50 {p50}, p95 {p95}.",
+    "Every attempt succeeded ({attempts} over {rounds}); whole request p50 {p50}, p95 {p95}.",
     explain="No request was lost while the doctor repeated them.",
 )
 FAMILY_FIX = {
@@ -334,7 +334,10 @@ def result_of(rounds: Rounds, duration_ms: int) -> CheckResult:
     stats = summarize(rounds)
     attempts, failed = stats["attempts"], stats["failed"]
     findings: list[Finding] = []
-    facts = {"rounds": stats["rounds"], "attempts": attempts, "failed": failed}
+    from .formats.text import plural
+
+    facts = {"rounds": plural(stats["rounds"], "round"), "attempts": plural(attempts, "attempt"),
+             "failed": failed}
     if attempts and failed == attempts:
         phase = next(iter(stats["failed_in"]), "dns")
         detail = next(iter(stats["errors"]), "").split(": ", 1)[-1]
@@ -364,8 +367,6 @@ def result_of(rounds: Rounds, duration_ms: int) -> CheckResult:
         findings.append(NETWORK_STABLE.finding(p50=_ms(total.get("p50")), p95=_ms(total.get("p95")), **facts))
     status = Status.worst([f.status for f in findings])
     per_round = attempts // stats["rounds"] if stats["rounds"] else 0
-    from .formats.text import plural
-
     summary = (f"{plural(stats['rounds'], 'round')} × {plural(per_round, 'probe')}: "
                + (f"{failed} of {attempts} failed" if failed else "no failure"))
     if rounds.interrupted:

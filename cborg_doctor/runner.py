@@ -25,7 +25,7 @@ from .secrets import Scrubber
 CHECK_CRASHED = Code(
     "CHECK_CRASHED",
     Severity.FAIL,
-    "The check itself crashed: {reason}",
+    "The check itself crashed: {reason}.",
     fix=(
         "This is a bug in the check, not necessarily a problem with your setup.",
         "Run again with -v to see the traceback, and attach the report when you report it.",
@@ -52,7 +52,7 @@ INTERRUPTED = Code(
 PLUGIN_LOAD_FAILED = Code(
     "PLUGIN_LOAD_FAILED",
     Severity.FAIL,
-    "A plugin's checks could not be loaded: {reason}",
+    "A plugin's checks could not be loaded: {reason}.",
     fix=("Upgrade or uninstall the plugin package named above.",),
     explain="An installed package registers checks in the cborg_doctor.checks entry-point "
     "group, and loading them failed.",

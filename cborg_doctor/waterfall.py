@@ -188,11 +188,10 @@ def repeat_rows(report: Report) -> list[tuple[str, ...]]:
 
 
 def rate_text(rate: float) -> str:
-    """A failure rate people can trust: 99.8 % is not "100 %", 0.2 % is not "0 %"."""
-    percent = rate * 100
-    if percent in (0, 100) or 1 <= percent <= 99:
-        return f"{percent:.0f} %"
-    return f"{percent:.1f} %"
+    """A failure rate (0–1) as a share people can trust: 99.8 % is not "100 %"."""
+    from .formats.text import percent_text
+
+    return percent_text(rate * 100)
 
 
 REPEAT_HEADER = ("phase", "attempts", "failed", "rate", "p50", "p95", "max")

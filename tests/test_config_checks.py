@@ -96,5 +96,5 @@ def test_openai_base_url_pointing_at_openai_is_a_fail_and_the_doctor_tests_cborg
     (finding,) = report["checks"][0]["findings"]
     assert finding["code"] == "BASE_URL_OPENAI" and finding["severity"] == "fail"
     assert "Incorrect API key provided" in finding["message"]
-    assert finding["fix"][0].startswith("export OPENAI_BASE_URL=https://api.cborg.lbl.gov")
+    assert finding["fix"][0].startswith("Run `export OPENAI_BASE_URL=https://api.cborg.lbl.gov`")
     assert run.code == 1

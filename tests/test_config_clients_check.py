@@ -273,7 +273,7 @@ def test_placeholder_and_unset_variable(home: Path) -> None:
     [unset] = found["CLIENT_KEY_ENV_UNSET"]
     assert unset.message.startswith(
         "Codex CLI (~/.codex/config.toml): the key comes from $CBORG_API_KEY")
-    assert unset.fix[0].startswith("export CBORG_API_KEY=sk-...")
+    assert unset.fix[0].startswith("Add `export CBORG_API_KEY=sk-...` to ~/.bashrc")
     assert "CLIENT_KEY_ENV_UNSET" not in codes(run_check(home, env={"CBORG_API_KEY": "sk-1"}))
 
 

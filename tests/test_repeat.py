@@ -169,7 +169,8 @@ def test_every_attempt_failing_is_a_failure_not_intermittent(home: Path) -> None
     entry = repeat_entry(report)
     assert entry["status"] == "fail"
     assert entry["findings"][0]["code"] == "REPEAT_ALL_FAILED"
-    assert entry["findings"][0]["message"].startswith("All 3 attempts over 3 rounds failed, in TCP connect: refused")
+    assert entry["findings"][0]["message"].startswith(
+        "Every attempt failed (3 attempts over 3 rounds), in TCP connect: refused")
     assert "dns" not in entry["data"]["phases"]  # an IP address needs no lookup
     assert report["verdict"]["code"] == "REPEAT_ALL_FAILED"
 

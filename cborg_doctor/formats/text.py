@@ -39,6 +39,13 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
+def percent_text(percent: float) -> str:
+    """A share people can trust: 99.8 % is not "100 %", 0.2 % is not "0 %"."""
+    if percent in (0, 100) or 1 <= percent <= 99:
+        return f"{percent:.0f} %"
+    return f"{percent:.1f} %"
+
+
 def counts_line(report: Report) -> str:
     return ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
 

@@ -415,7 +415,7 @@ class _Call:
                 return "too_slow", "too_slow", (
                     f"the body was still arriving after {self.timeout:.3g} s"), status
             return "timeout", "timeout", (
-                f"no response within {self.timeout:.3g} s of the request ({phase} phase)"), None
+                f"no response within {self.timeout:.3g} s of the request, in the {phase} phase"), None
         if kind == "proxy":
             text = str(exc)
             code = text.split(" ", 1)[0]

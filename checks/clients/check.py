@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.formats.text import plural
 
 from .audit import (
     CBORG_CLIENT_PORTS,
@@ -44,7 +45,7 @@ KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 CLIENTS_FOUND = Code(
     "CLIENTS_FOUND",
     Severity.INFO,
-    "{count} tool setup(s) for CBorg in {files} file(s):\n{table}",
+    "{setups} for CBorg in {files}:\n{table}",
     explain="The AI tools configured for CBorg on this machine: for each, the file, the base "
     "URL it sends requests to, the models, and where its key comes from. Setups for other "
     "services are counted but not audited.",
@@ -98,7 +99,7 @@ CLIENT_KEY_ENV_UNSET = Code(
     Severity.WARN,
     "{users}: the key comes from ${variable}, which is not set in this shell.",
     fix=(
-        "export {variable}=sk-...  in ~/.bashrc or ~/.zshrc (Windows: setx {variable} sk-...), "
+        "Add `export {variable}=sk-...` to ~/.bashrc or ~/.zshrc (Windows: `setx {variable} sk-...`), "
         f"with the key from {KEY_PAGE}; then open a new terminal.",
         "Editors started from a desktop launcher need it in their environment too (log out "
         "and in again, or start them from a terminal).",
@@ -357,7 +358,8 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
     findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
     files = {s.file for s in every}
     if every:
-        findings.append(CLIENTS_FOUND.finding(count=len(every), files=len(files),
+        findings.append(CLIENTS_FOUND.finding(setups=plural(len(every), "tool setup"),
+                                              files=plural(len(files), "file"),
                                               table=_table(every)))
     else:
         findings.append(CLIENTS_NONE.finding(
@@ -370,8 +372,8 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
     problems = sum(1 for f in findings if f.severity is not Severity.INFO)
     tools = _join((s.entry.tool for s in every), limit=6)
     if every:
-        summary = f"{len(every)} setup(s) in {len(files)} file(s): {tools}"
-        summary += f"; {problems} problem(s)" if problems else ""
+        summary = f"{plural(len(every), 'setup')} in {plural(len(files), 'file')}: {tools}"
+        summary += f"; {plural(problems, 'problem')}" if problems else ""
     else:
         summary = "no tool set up for CBorg"
     data = {

@@ -61,8 +61,8 @@ BASE_URL_OPENAI = Code(
     "{what}: the OpenAI SDK in this environment sends requests to api.openai.com, which "
     "rejects a CBorg key with \"Incorrect API key provided\".",
     fix=(
-        f"export OPENAI_BASE_URL={DEFAULT_BASE_URL}  (or pass base_url=\"{DEFAULT_BASE_URL}\" "
-        "to OpenAI(...) in your code)",
+        f"Run `export OPENAI_BASE_URL={DEFAULT_BASE_URL}` (or pass base_url=\"{DEFAULT_BASE_URL}\" "
+        "to OpenAI(...) in your code).",
         "Keep the key in CBORG_API_KEY and pass it as api_key=os.environ[\"CBORG_API_KEY\"].",
     ),
     explain="\"Invalid API Key\" from a script usually means the client did not override "

@@ -23,7 +23,9 @@ from .common import (
     call,
     day,
     days_until,
+    expired_on,
     ip_not_allowed,
+    tidy_times,
 )
 
 EXPIRY_WARNING_DAYS = 14
@@ -120,8 +122,8 @@ def error_finding(ctx: RunContext, error: GatewayError,
         return KEY_INVALID.finding(shape_hint=_shape_hint(ctx), data=data, **facts)
     if error.kind is ErrorKind.KEY_EXPIRED:
         when = as_datetime(error.expires) if error.expires else None
-        text = f" on {day(when)}" if when else ""
-        return KEY_EXPIRED.finding(when=text, data=data, **facts)
+        text = expired_on(when) if when else ""
+        return KEY_EXPIRED.finding(when=text, data=data, **{**facts, "said": tidy_times(error.said)})
     if error.kind is ErrorKind.KEY_BLOCKED:
         return KEY_BLOCKED.finding(data=data, **facts)
     if error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
@@ -164,7 +166,7 @@ def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, 
         if estimated > now:
             expires, estimate = estimated, " (estimated: keys last one year)"
     if expires is not None and not estimate and (status == "expired" or expires <= now):
-        findings.append(KEY_EXPIRED.finding(fingerprint=fingerprint, when=f" on {day(expires)}",
+        findings.append(KEY_EXPIRED.finding(fingerprint=fingerprint, when=expired_on(expires, now),
                                             said=f"{said} shows the expiry date"))
         return f"{owner}: expired {day(expires)}", findings
     summary = f"{owner}, valid"

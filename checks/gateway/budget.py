@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.formats.text import percent_text
 
 from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
 from .common import (
@@ -31,7 +32,7 @@ LOW_PERCENT = 90.0
 BUDGET_LOW = Code(
     "BUDGET_LOW",
     Severity.WARN,
-    "{what} has used {percent:.0f} % of its budget: {spend} of {max_budget}{reset}.",
+    "{what} has used {percent} of its budget: {spend} of {max_budget}{reset}.",
     fix=(
         "When the budget is used up every model stops working, the free ones too; "
         "prefer the free lbl/* models for bulk work.",
@@ -76,7 +77,7 @@ class Budget:
             return f"{label} {money(self.spend)} spent, no cap"
         text = f"{label} {money(self.spend)} of {money(self.max_budget)}"
         if self.percent is not None:
-            text += f" ({self.percent:.0f} %)"
+            text += f" ({percent_text(self.percent)})"
         if self.reset is not None:
             text += f", resets {day(self.reset)}"
         return text
@@ -112,7 +113,7 @@ def judge(ctx: RunContext, budget: Budget) -> Finding | None:
     percent = budget.percent
     if percent is not None and percent >= LOW_PERCENT:
         return BUDGET_LOW.finding(
-            what=budget.what, percent=percent, spend=money(budget.spend),
+            what=budget.what, percent=percent_text(percent), spend=money(budget.spend),
             max_budget=money(budget.max_budget), reset=reset, data=budget.to_dict())
     return None
 

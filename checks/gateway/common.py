@@ -8,6 +8,7 @@ so a slow gateway gives a finding instead of an abandoned check.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -226,6 +227,23 @@ def money(value: float | None) -> str:
 
 def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "unknown"
+
+
+def expired_on(value: datetime, now: datetime | None = None) -> str:
+    """`` on 2026-11-20, 11 days ago`` (the KEY_EXPIRED message's ``{when}``)."""
+    ago = int(-days_until(value, now))
+    if ago < 1:
+        return f" on {day(value)}, today"
+    return f" on {day(value)}, {ago} day{'s' if ago != 1 else ''} ago"
+
+
+# LiteLLM writes Python datetimes into its messages: "2025-11-20 19:00:00.123456+00:00".
+_RAW_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?")
+
+
+def tidy_times(text: str) -> str:
+    """The gateway's words with raw timestamps shortened to their date."""
+    return _RAW_TIME.sub(r"\1", text)
 
 
 def days_until(value: datetime, now: datetime | None = None) -> float:

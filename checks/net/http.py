@@ -148,8 +148,8 @@ def looks_like_litellm(result: HttpResult) -> bool:
     return "json" in content_type and result.json() is not None
 
 
-def _what(result: HttpResult) -> str:
-    parts = [f"HTTP {result.status}"]
+def _what(result: HttpResult, status: bool = True) -> str:
+    parts = [f"HTTP {result.status}"] if status else []
     if result.header("server"):
         parts.append(f"server {result.header('server')!r}")
     title = page_title(result)
@@ -197,11 +197,12 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
             return Verdict(HTTP_BLOCKED, {"what": f"a Cloudflare block page ({title!r})",
                                           "status": status, "ray": ray_id(result)}, "Cloudflare")
     if status >= 500:
-        who = "from Cloudflare (the gateway behind it did not answer)" if (
+        who = "from Cloudflare, because the gateway behind it did not answer" if (
             cloudflare and not looks_like_litellm(result)) else "from the gateway"
         ray = ray_id(result) if cloudflare else ""
+        details = _what(result, status=False)  # the message names the status already
         return Verdict(HTTP_SERVER_ERROR, {
-            "status": status, "what": f"{who} ({_what(result)})",
+            "status": status, "what": f"{who} ({details})" if details else who,
             "ray_hint": f" and the Ray ID {ray}" if ray and ray != "unknown" else "",
         })
     if 300 <= status < 400:

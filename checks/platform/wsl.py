@@ -29,7 +29,7 @@ COMMAND_BOUND = 4.0
 
 FORCE_FAMILY = (
     "If afterwards only IPv4 or only IPv6 reaches the gateway, force the working family: "
-    "curl -4 (or -6) https://api.cborg.lbl.gov/... ; in Python, "
+    "`curl -4 https://api.cborg.lbl.gov/health/liveliness` (or -6); in Python, "
     'httpx.Client(transport=httpx.HTTPTransport(local_address="0.0.0.0")) for IPv4 '
     '(local_address="::" for IPv6), passed as OpenAI(http_client=...).'
 )
