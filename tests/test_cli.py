@@ -259,3 +259,11 @@ def test_default_reports_are_pruned_to_the_last_20(home: Path) -> None:
     assert written[:-1] == old[-19:]  # the 19 newest of the old ones
     assert mine.exists()
     assert run.stdout.splitlines()[-1] == f"Report: {written[-1]}"
+
+
+def test_explain_shows_every_severity_a_code_can_have(home: Path) -> None:
+    run = run_doctor("--explain", "TLS_INTERCEPTED", home=home)
+    assert run.stdout.startswith("TLS_INTERCEPTED  (fail or info, raised by tls)")
+    assert "Severity: fail as a rule;\n  info when only your SSL_CERT_FILE/SSL_CERT_DIR trusts the issuer" in run.stdout
+    single = run_doctor("--explain", "KEY_MISSING", home=home).stdout
+    assert "Severity:" not in single  # one severity: said once, in the first line

@@ -84,6 +84,7 @@ CLIENT_KEY_IN_FILE = Code(
     explain="Keys belong in environment variables, not in files: config files get shared, "
     "synced and committed. When the file is readable by every user of the machine this is a "
     "failure, and the key should be replaced.",
+    also=((Severity.FAIL, 'when the file is readable by every user of the machine'),),
 )
 CLIENT_KEY_PLACEHOLDER = Code(
     "CLIENT_KEY_PLACEHOLDER",

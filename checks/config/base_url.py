@@ -68,6 +68,9 @@ BASE_URL_OPENAI = Code(
     explain="\"Invalid API Key\" from a script usually means the client did not override "
     "the base URL and sent the CBorg key to OpenAI. The doctor never sends your key there; "
     "it tests the CBorg gateway instead.",
+    also=((Severity.FAIL,
+           'when $OPENAI_BASE_URL itself points at api.openai.com (the doctor still tests '
+           'CBorg)'),),
 )
 BASE_URL_UNKNOWN_HOST = Code(
     "BASE_URL_UNKNOWN_HOST",

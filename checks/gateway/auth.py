@@ -79,6 +79,7 @@ AUTH_UNVERIFIED = Code(
     explain="/key/info needs LiteLLM's database; without it (or on a gateway that hides the "
     "route) the doctor tries the key on GET /v1/models, which proves the key is accepted but "
     "says nothing about its expiry or budget.",
+    also=((Severity.INFO, 'when GET /v1/models accepts the key, so only its details are unknown'),),
 )
 KEY_EXPIRES_SOON = Code(
     "KEY_EXPIRES_SOON",

@@ -39,6 +39,7 @@ DNS_NXDOMAIN = Code(
     ),
     explain="The name server answered that the name does not exist. Typical causes: a typo "
     "in the base URL, the LBLnet-only host api-local used off-site, or a DNS filter.",
+    also=((Severity.INFO, 'when your clients use a proxy, which resolves names itself'),),
 )
 DNS_TIMEOUT = Code(
     "DNS_TIMEOUT",
@@ -53,6 +54,7 @@ DNS_TIMEOUT = Code(
     ),
     explain="The name servers did not answer in time: no network, a firewall dropping DNS, "
     "or DNS servers that are only reachable through a VPN that is down.",
+    also=((Severity.INFO, 'when your clients use a proxy, which resolves names itself'),),
 )
 DNS_FAILED = Code(
     "DNS_FAILED",
@@ -67,6 +69,7 @@ DNS_FAILED = Code(
     ),
     explain="The name server could not answer (SERVFAIL), refused to (REFUSED), or no name "
     "server is configured at all.",
+    also=((Severity.INFO, 'when your clients use a proxy, which resolves names itself'),),
 )
 DNS_NO_IPV6 = Code(
     "DNS_NO_IPV6",
@@ -96,6 +99,9 @@ DNS_INCONSISTENT = Code(
     ),
     explain="getaddrinfo (what your programs use) and a direct DNS query returned different "
     "addresses: a hosts-file entry, split-horizon DNS, or a VPN whose DNS is not in use.",
+    also=((Severity.INFO,
+           'when the system resolver answers and the name servers do not (often split DNS on'
+           ' a VPN)'),),
 )
 CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT)
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})

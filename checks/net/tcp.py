@@ -40,6 +40,7 @@ TCP_REFUSED = Code(
     ),
     explain="The address answered with a reset: nothing listens on that port there, or a "
     "firewall rejects the connection actively.",
+    also=((Severity.WARN, 'when other addresses of the same family connect'),),
 )
 TCP_TIMEOUT = Code(
     "TCP_TIMEOUT",
@@ -52,6 +53,7 @@ TCP_TIMEOUT = Code(
         "reconnect the VPN.",
     ),
     explain="SYNs went unanswered until the timeout: the address is black-holed from here.",
+    also=((Severity.WARN, 'when other addresses of the same family connect'),),
 )
 NO_ROUTE = Code(
     "NO_ROUTE",
@@ -65,6 +67,7 @@ NO_ROUTE = Code(
     ),
     explain="The operating system refused to send: no route to the network, the host is "
     "unreachable, or this machine has no address of that family at all.",
+    also=((Severity.WARN, 'when other addresses of the same family connect'),),
 )
 IPV6_BROKEN = Code(
     "IPV6_BROKEN",
@@ -79,6 +82,9 @@ IPV6_BROKEN = Code(
     ),
     explain="One family is broken and the other works. Clients that try the broken family "
     "first are slow or fail; forcing the working family fixes that.",
+    also=((Severity.INFO,
+           'when there is no route at all: clients fall back to IPv4 at once, without '
+           'waiting'),),
 )
 IPV4_BROKEN = Code(
     "IPV4_BROKEN",
@@ -94,6 +100,9 @@ IPV4_BROKEN = Code(
     ),
     explain="One family is broken and the other works. Clients that try the broken family "
     "first are slow or fail; forcing the working family fixes that.",
+    also=((Severity.INFO,
+           'when there is no route at all: clients fall back to IPv6 at once, without '
+           'waiting'),),
 )
 CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})

@@ -60,6 +60,9 @@ TLS_INTERCEPTED = Code(
     explain="A TLS inspection proxy (corporate firewall, antivirus, Zscaler, Netskope ...) "
     "replaces the gateway's certificate with one from its own CA. Browsers trust that CA "
     "through the OS store; Python's certifi bundle does not.",
+    also=((Severity.INFO,
+           'when only your SSL_CERT_FILE/SSL_CERT_DIR trusts the issuer: your Python clients'
+           ' work, tools with their own CA list do not'),),
 )
 TLS_HOSTNAME_MISMATCH = Code(
     "TLS_HOSTNAME_MISMATCH",
