@@ -114,22 +114,31 @@ def waterfall_lines(report: Report, width: int | None) -> list[tuple[str, str, s
     rows = bars(report)
     if not rows:
         return []
-    bar_width = BAR_WIDTH if width is None else max(10, min(BAR_WIDTH, width - 24))
+    figures = [_figure_for(row) for row in rows]
+    room = None if width is None else width - 12 - max(len(f) for f in figures)
+    bar_width = BAR_WIDTH if room is None else max(8, min(BAR_WIDTH, room))
     end = max(row.start + (row.ms or 0.0) for row in rows) or 1.0
     scale = bar_width / end
     out = []
-    for row in rows:
+    for row, figure in zip(rows, figures, strict=True):
         offset = min(int(row.start * scale), bar_width - 1)
         if row.stalled:
             length = bar_width - offset if row.ms is None else max(1, round(row.ms * scale))
-            figure = f"gave up after {_ms_text(row.ms)}" if row.ms is not None else "gave up"
             out.append((row.label, " " * offset + "░" * min(length, bar_width - offset), figure))
         elif row.ms is None:
-            out.append((row.label, " " * offset + "✖", f"failed: {row.note}"))
+            out.append((row.label, " " * offset + "✖", figure))
         else:
             length = max(1, min(round(row.ms * scale), bar_width - offset))
-            out.append((row.label, " " * offset + "█" * length, _ms_text(row.ms)))
+            out.append((row.label, " " * offset + "█" * length, figure))
     return out
+
+
+def _figure_for(row: Bar) -> str:
+    if row.stalled:
+        return f"gave up after {_ms_text(row.ms)}" if row.ms is not None else "gave up"
+    if row.ms is None:
+        return f"failed: {row.note}"
+    return _ms_text(row.ms)
 
 
 def render_waterfall(report: Report, console: Console) -> None:
@@ -197,23 +206,36 @@ def rate_text(rate: float) -> str:
 REPEAT_HEADER = ("phase", "attempts", "failed", "rate", "p50", "p95", "max")
 
 
+def table_lines(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int | None) -> list[str]:
+    """A plain table: the first column left-aligned, the others right; columns dropped from
+    the right until it fits `width` (None: all of them); never a trailing space."""
+    columns = len(header)
+    while True:
+        cells = [row[:columns] for row in (header, *rows)]
+        widths = [max(len(r[i]) for r in cells) for i in range(columns)]
+        lines = ["  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                  for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+                 for r in cells]
+        if width is None or columns <= 3 or max(len(line) for line in lines) <= width:
+            return lines
+        columns -= 1
+
+
 def render_repeat(report: Report, console: Console) -> None:
     """The --repeat table: per phase attempts, failures, p50/p95/max; what and where failures were."""
-    from rich.table import Table
     from rich.text import Text
+
+    from .formats.console import width_of
 
     rows = repeat_rows(report)
     if not rows:
         return
     data = _data(report, "repeat")
     title = (f"Repeated probes: {data.get('rounds')} rounds, every {data.get('interval_s'):g} s")
-    table = Table(title=title, title_justify="left", box=None, padding=(0, 2), header_style="bold")
-    for name in REPEAT_HEADER:
-        table.add_column(name, justify="left" if name == "phase" else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row[:2], Text(row[2], style="red" if row[2] != "0" else ""), *row[3:])
     console.print()
-    console.print(table)
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    for n, line in enumerate(table_lines(REPEAT_HEADER, rows, width_of(console))):
+        console.print(Text(line, style="bold" if n == 0 else ""), soft_wrap=True)
     if data.get("failed"):
         from .repeat import PHASE_LABELS
 

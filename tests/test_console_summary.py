@@ -120,3 +120,20 @@ def test_helpdesk_email_names_html_instead_of_pasting_it() -> None:
     assert "<title>Blocked</title>" not in body and "<body>" not in body
     assert "body_start: (an HTML page, 86 characters shown; its start is in the report)" in body
     assert "Public IP: not measured (the egress check did not run)" in body
+
+
+def test_stalled_waterfall_and_repeat_table_fit_40_columns() -> None:
+    from cborg_doctor.waterfall import render_timings
+    from tests.report_samples import intermittent, stalled
+
+    for width in (40, 80):
+        console, out = terminal(width)
+        render_timings(stalled(), console)
+        render_timings(intermittent(), console)
+        lines = out.getvalue().splitlines()
+        assert all(len(line) <= width and line == line.rstrip() for line in lines)
+        stall = next(line for line in lines if line.startswith("First byte ░"))
+        assert stall.endswith("░ gave up after 5000 ms")
+        assert "  First byte stalled: no response within 5 s of the request" in lines
+        assert "  what failed: HTTP 503 × 5, timed out × 2" in lines
+    assert any(line.split()[-4:] == ["99.8 %", "170 ms", "950 ms", "1.5 s"] or "99.8 %" in line for line in lines)
