@@ -245,9 +245,11 @@ def render_repeat(report: Report, console: Console) -> None:
         for title, key in (("by family", "by_family"), ("by address", "by_address")):
             groups = data.get(key) or {}
             lines.append((title, ", ".join(f"{name} {e['failed']}/{e['attempts']}" for name, e in groups.items())))
+        from .formats.console import wrap
+
         for title, text in lines:
-            if text:
-                console.print(Text(f"  {title}: {text}"), soft_wrap=True)
+            for line in wrap(text, width_of(console), 4, f"  {title}: ") if text else ():
+                console.print(Text(line), soft_wrap=True)
 
 
 def render_timings(report: Report, console: Console) -> None:
