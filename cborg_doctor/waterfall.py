@@ -116,7 +116,7 @@ def waterfall_lines(report: Report, width: int | None) -> list[tuple[str, str, s
         return []
     figures = [_figure_for(row) for row in rows]
     room = None if width is None else width - 12 - max(len(f) for f in figures)
-    bar_width = BAR_WIDTH if room is None else max(8, min(BAR_WIDTH, room))
+    bar_width = BAR_WIDTH if room is None else max(4, min(BAR_WIDTH, room))
     end = max(row.start + (row.ms or 0.0) for row in rows) or 1.0
     scale = bar_width / end
     out = []
@@ -162,7 +162,10 @@ def render_waterfall(report: Report, console: Console) -> None:
         console.print(text, soft_wrap=True)
     stalled = next((row for row in rows if row.stalled), None)
     if stalled is not None:
-        console.print(Text(f"  {stalled.label} {stalled.note}", style="red"), soft_wrap=True)
+        from .formats.console import wrap
+
+        for line in wrap(f"{stalled.label} {stalled.note}", width_of(console), 4, "  "):
+            console.print(Text(line, style="red"), soft_wrap=True)
 
 
 _KIND_WORDS = {"refused": "connection refused", "timeout": "timed out", "reset": "connection reset",
