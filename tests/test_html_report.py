@@ -101,3 +101,26 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
         assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text), name
         assert "@import" not in text and "url(" not in text
         assert "@media print" in text
+
+
+def test_a_real_runs_page(home: Path, tmp_path: Path) -> None:
+    """The page the command line writes, for the checks that need no network."""
+    import json
+
+    from tests.doctor import run_doctor
+
+    page, data = tmp_path / "r.html", tmp_path / "r.json"
+    run = run_doctor("--only", "config.key,config.base_url,config.proxy", "--report", str(page),
+                     "--report", str(data), home=home, env={"REQUESTS_CA_BUNDLE": str(home / "missing.pem")})
+    assert run.code == 1
+    report = json.loads(data.read_text())
+    dom = browser.Dom(browser.dump_dom(browser.with_probe(page, tmp_path, 375)))
+    (title,) = dom.find("title")
+    assert title["text"] == f"cborg-doctor: KEY_MISSING (config.key) – {report['created'][:10]}"
+    rows = [e["id"].removeprefix("check-") for e in dom.find("tr") if e.get("id", "").startswith("check-")]
+    assert rows == [c["id"] for c in report["checks"]]
+    (env,) = dom.find("section", id="environment")
+    assert "Python" in env["text"] and report["environment"]["python"] in env["text"]
+    assert "CA_BUNDLE_MISSING" in dom.find("section", id="findings")[0]["text"]
+    (layout,) = dom.find("output", id="cborg-layout")
+    assert int(layout["data-scroll-width"]) <= int(layout["data-client-width"]), layout["data-wide"]
