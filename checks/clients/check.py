@@ -364,7 +364,7 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
                                               table=_table(every)))
     else:
         findings.append(CLIENTS_NONE.finding(
-            others=f" ({others} setup(s) for other services found)" if others else ""))
+            others=f" ({plural(others, 'setup')} for other services found)" if others else ""))
     configured = list({
         (s.entry.tool, s.entry.model, s.file): {"tool": s.entry.tool, "model": s.entry.model,
                                                "file": s.file}
