@@ -37,7 +37,7 @@ STYLES = {
 }
 SEVERITY_STYLES = {Severity.INFO: "cyan", Severity.WARN: "yellow", Severity.FAIL: "red"}
 NARROW = 60  # below this the title column is dropped
-ID_WIDTH, TITLE_WIDTH = 15, 16
+ID_WIDTH, TITLE_WIDTH = 15, 18
 SUMMARY_HEIGHT = 23  # 24 lines, one left for the shell prompt
 ALSO_SHOWN = 4
 
@@ -103,7 +103,7 @@ def check_line(check: CheckResult, width: int | None) -> list[str]:
     summary = check.summary if check.status is not Status.SKIP else f"skipped: {check.summary}"
     summary = summary.split("\n")[0]
     if check.status is not Status.SKIP and check.duration_ms:
-        summary += f"  {check.duration_ms} ms"
+        summary += f" · {check.duration_ms} ms"
     mark = f"{SYMBOLS[check.status]} {check.id:<{ID_WIDTH}} "
     if width is not None and width < NARROW:
         return wrap(summary, width, len(mark), mark)

@@ -31,7 +31,7 @@ PATH_CHECKS = ("dns", "net.ipv4", "net.ipv6", "tls", "http", "auth")
 SECURITY_CODES = frozenset({"CLIENT_KEY_IN_FILE", "KEY_FILE_READABLE", "KEY_IN_SOURCE"})
 
 # A fenced code sample inside a fix step (``` ... ```): not for a console.
-CODE_FENCE = re.compile(r"```[a-z]*\n.*?```", re.S)
+CODE_FENCE = re.compile(r"\s*```[a-z]*\n.*?```", re.S)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -119,5 +119,5 @@ def headline(report: Report) -> str:
 
 def console_step(step: str, code: str) -> str:
     """A fix step for a terminal: a code sample becomes a pointer to where it is printed whole."""
-    return CODE_FENCE.sub(f"(the code is in the report, and `cborg-doctor --explain {code}` prints it)",
+    return CODE_FENCE.sub(f" (the code is in the report, and `cborg-doctor --explain {code}` prints it)",
                           step).rstrip()
