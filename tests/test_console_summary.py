@@ -69,6 +69,9 @@ def test_wrapping_never_splits_a_url_path_or_command() -> None:
     for width in (40, 60, 80):
         lines = wrap(text, width, 6, "      1. ")
         assert any("`export CBORG_API_KEY=sk-...`" in line for line in lines)
+        spans = wrap("3. If it persists, send the report to scienceit@lbl.gov (`cborg-doctor --repeat 50 "
+                     "--helpdesk`).", width, 9)
+        assert any("(`cborg-doctor --repeat 50 --helpdesk`)." in line for line in spans), spans
         assert any("https://api.cborg.lbl.gov/key/manage" in line for line in lines)
         assert LONG_PATH in lines  # too wide even alone: its own line from column 0
         assert all(len(line) <= width for line in lines if LONG_PATH not in line)

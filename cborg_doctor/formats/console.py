@@ -42,7 +42,7 @@ SUMMARY_HEIGHT = 23  # 24 lines, one left for the shell prompt
 ALSO_SHOWN = 4
 
 # Units that must never be split: `code spans`, then anything without a space.
-_TOKENS = re.compile(r"`[^`\n]*`\S*|\S+")
+_TOKENS = re.compile(r"[^\s`]*`[^`\n]*`\S*|\S+")
 
 
 @dataclass(frozen=True)
