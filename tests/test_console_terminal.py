@@ -55,6 +55,7 @@ def test_summary_is_the_whole_last_screen_at_80x24(home: Path) -> None:
     assert all(len(line) <= 80 for line in last)
     assert URL in text and "`export CBORG_API_KEY=sk-...`" in text
     assert not any(line.rstrip().endswith(("https:", "https://", "`export")) for line in last)
+    assert all(line.count("`") % 2 == 0 for line in last), "a `command` split across lines"
 
 
 def test_forty_columns_keep_marks_codes_and_whole_urls(home: Path) -> None:
@@ -65,6 +66,7 @@ def test_forty_columns_keep_marks_codes_and_whole_urls(home: Path) -> None:
     assert any(line.startswith("✖ config.proxy ") for line in lines)
     assert any(line.strip() == URL or URL in line for line in lines)
     assert all(len(line) <= 40 for line in screen.visible)
+    assert all(line.count("`") % 2 == 0 for line in lines), "a `command` split across lines"
 
 
 def test_explain_prints_code_that_parses_when_copied(home: Path) -> None:
