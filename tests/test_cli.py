@@ -93,7 +93,7 @@ def test_version_imports_neither_argparse_nor_httpx_nor_rich(home: Path) -> None
                           capture_output=True, text=True, timeout=60)
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "cborg_doctor.cli" in imported
-    assert not imported & {"argparse", "httpx", "rich", "rich.console"}
+    assert not imported & {"argparse", "httpx", "rich", "rich.console", "importlib.metadata"}
 
 
 @pytest.mark.parametrize(("args", "says"), [
