@@ -1,4 +1,4 @@
-"""Screenshots of the HTML report, one per scenario, at phone and laptop width, for people to look at.
+"""Screenshots of the HTML report, one per scenario, at phone and laptop width, and the printed PDF.
 
     .venv/bin/python -m benchmarks.screenshots [FOLDER]   (default: ./screenshots)
 
@@ -41,6 +41,9 @@ def main() -> None:
                 browser.screenshot(shown, target, max(width, browser.MIN_WINDOW), height)
                 print(f"{target}  ({page.stat().st_size} bytes of HTML, rendered in {render_ms:.1f} ms; "
                       f"browser {time.perf_counter() - started:.1f} s)")
+            pdf = folder / f"{name}-printed.pdf"
+            browser.print_pdf(page, pdf)
+            print(f"{pdf}  ({pdf.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,13 @@ def screenshot(page: Path, target: Path, width: int = 1280, height: int = 2000) 
         raise AssertionError(f"chromium wrote no screenshot ({proc.returncode}): {proc.stderr[-2000:]}")
 
 
+def print_pdf(page: Path, target: Path) -> None:
+    """The page as the browser prints it (the report's print styles), for people to look at."""
+    proc = _run(page, "--no-pdf-header-footer", f"--print-to-pdf={target.resolve()}")
+    if not target.exists():
+        raise AssertionError(f"chromium wrote no PDF ({proc.returncode}): {proc.stderr[-2000:]}")
+
+
 def with_probe(page: Path, folder: Path, width: int = 1280) -> Path:
     """A copy of `page` with the layout probe appended (the report itself has no script).
 
