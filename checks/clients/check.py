@@ -37,6 +37,7 @@ from .audit import (
 from .collect import Collection, FileNote, collect
 from .files import Roots
 from .model import ClientEntry, KeyJudge, KeyKind, redact_url
+from .paths import share_setups
 from .probe import Probe, local_addresses, offsite_from, tcp_probe
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
@@ -188,6 +189,23 @@ def _group(setups: Iterable[Setup], key: Callable[[Setup], Any]) -> dict[Any, li
     return groups
 
 
+def fix_target(entry: ClientEntry, roots: Roots, value: str) -> dict[str, Any]:
+    """What `--fix` needs to change the base URL: the file, its format, the value's key path.
+
+    ``{"file": "~/.claude/settings.json", "format": "json", "key_path": ["env",
+    "ANTHROPIC_BASE_URL"], "value": "https://api.cborg.lbl.gov"}``; a variable set in the
+    shell has ``"format": "shell"`` and no file (the doctor cannot know which profile sets it).
+    """
+    shell = entry.file_format == "shell"
+    return {
+        "file": None if shell else roots.display(entry.base_url_file),
+        "format": entry.file_format or None,
+        "key_path": list(entry.base_url_key_path),
+        "value": value,
+        "line": entry.base_url_line,
+    }
+
+
 def base_url_findings(setups: list[Setup], roots: Roots,
                       offsite: Callable[[], bool | None]) -> list[Finding]:
     """One finding per wrong base URL per file, naming every model that uses it."""
@@ -217,8 +235,8 @@ def base_url_findings(setups: list[Setup], roots: Roots,
             url=redact_url(entry.base_url) if entry.base_url else "nowhere",
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
             change=entry.url_change(verdict.suggested), suggested=verdict.suggested,
-            data={"kinds": kinds, "file": file,
-                  "tool": entry.tool, "suggested": verdict.suggested},
+            data={"kinds": kinds, "tool": entry.tool, "suggested": verdict.suggested,
+                  **fix_target(entry, roots, verdict.suggested)},
         ))
     return found
 
@@ -396,6 +414,7 @@ def run(ctx: RunContext) -> Outcome:
     roots = Roots(ctx.home, ctx.cwd)
     judge = KeyJudge.from_env(ctx.env, _known_keys(ctx))
     collection = collect(roots, ctx.env, judge, deadline=start + bound * 0.4)
+    share_setups(ctx, [e for e in collection.entries if meant_for_cborg(e) and not e.ignored], roots)
     probe = tcp_probe(min(ctx.timeout, PROXY_CONNECT_TIMEOUT))
     return assess(collection, roots, ctx.env, probe, offsite_from(local_addresses),
                   deadline=start + bound * 0.7)
@@ -412,4 +431,4 @@ CHECK = Check(
     "key comes from",
 )
 
-CHECKS = (CHECK,)
+CHECKS = (CHECK,)  # clients.paths is exported next to it by the package

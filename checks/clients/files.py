@@ -98,6 +98,8 @@ class Roots:
 
     def display(self, path: Path) -> str:
         """``~/x`` under home, ``./x`` under the current directory, else the file name."""
+        if path.name.startswith("<"):  # "<shell environment>": no file
+            return path.name
         for base, prefix in ((self.home, "~"), (self.cwd, ".")):
             if base is None:
                 continue
@@ -255,6 +257,9 @@ def home_candidates(home: Path, env: Mapping[str, str]) -> list[Candidate]:
                                    "jupyter_ai"))
     for tool, rel in ROO_EXPORTS:
         found.append(Candidate(tool, home / rel, "roo_export"))
+    found.append(Candidate("Claude Code", home / ".claude" / "settings.json", "claude_settings"))
+    found.append(Candidate("Gemini CLI", home / ".gemini" / "settings.json", "gemini_settings"))
+    found.append(Candidate("gptstudio", home / ".Renviron", "renviron"))
     return found
 
 
@@ -271,6 +276,12 @@ def project_candidates(home: Path | None, cwd: Path | None) -> list[Candidate]:
     for directory in (dirs[-1], cwd) if len(dirs) > 1 else (cwd,):
         found.append(Candidate("aider", directory / ".aider.conf.yml", "aider"))
     found.append(Candidate("Scripts using .env", cwd / ".env", "dotenv"))
+    # Claude Code: the project's shared settings, then the local ones (later wins).
+    if cwd != home:
+        found.append(Candidate("Claude Code", cwd / ".claude" / "settings.json", "claude_settings"))
+    found.append(Candidate("Claude Code", cwd / ".claude" / "settings.local.json", "claude_settings"))
+    if cwd != home:  # R reads ./.Renviron instead of ~/.Renviron
+        found.append(Candidate("gptstudio", cwd / ".Renviron", "renviron"))
     return found
 
 

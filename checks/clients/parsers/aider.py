@@ -71,4 +71,5 @@ def parse_aider(inp: ParseInput) -> list[ClientEntry]:
         base_url_setting="openai-api-base", model=aider_model(model), key=key,
         key_setting="openai-api-key", env_reference=_AIDER_REF, suggested_base=CBORG_ROOT,
         base_url_line=line_of(inp.text, raw_base) if raw_base else None,
+        file_format="yaml", base_url_key_path=("openai-api-base",),
     )]

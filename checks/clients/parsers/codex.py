@@ -20,6 +20,7 @@ from ..model import (
     ClientEntry,
     KeyKind,
     KeySource,
+    Wire,
     line_of,
 )
 from .common import (
@@ -34,6 +35,11 @@ from .common import (
 _CODEX_REF = 'env_key = "CBORG_API_KEY" in [model_providers.<id>], and delete ' \
     "experimental_bearer_token / the Authorization header"
 _CODEX_LOCAL = ("ollama", "lmstudio", "oss")
+
+
+def _wire(provider: dict[str, Any]) -> Wire:
+    """``wire_api``: "responses" (Codex's default, and LBL's) or "chat"."""
+    return Wire.CHAT if as_str(provider.get("wire_api")) == "chat" else Wire.RESPONSES
 
 
 def _codex_entry(inp: ParseInput, label: str, model: str | None, provider_id: str,
@@ -56,6 +62,8 @@ def _codex_entry(inp: ParseInput, label: str, model: str | None, provider_id: st
             base_url_setting=f"base_url in [model_providers.{provider_id}]", model=model,
             key=key, key_setting="env_key", env_reference=_CODEX_REF, suggested_base=CBORG_V1,
             base_url_line=line_of(inp.text, base) if base else None,
+            wire=_wire(provider), file_format="toml",
+            base_url_key_path=("model_providers", provider_id, "base_url"),
         )
     if provider_id == "openai":
         found = (openai_base, "file") if openai_base else env_base(inp.env, ("OPENAI_BASE_URL",))
@@ -67,6 +75,8 @@ def _codex_entry(inp: ParseInput, label: str, model: str | None, provider_id: st
             key_setting="env_key", env_reference=_CODEX_REF, suggested_base=CBORG_V1,
             base_url_fix='set model_provider = "cborg" and add a [model_providers.cborg] table '
             'with base_url = "{suggested}" and env_key = "CBORG_API_KEY"',
+            wire=Wire.RESPONSES, file_format="toml" if origin == "file" else "shell",
+            base_url_key_path=("openai_base_url",) if origin == "file" else ("OPENAI_BASE_URL",),
         )
     if provider_id in _CODEX_LOCAL:
         return None
@@ -91,12 +101,24 @@ def parse_codex(inp: ParseInput) -> list[ClientEntry]:
     inp.shared["codex.text"] = inp.text
     model = as_str(data.get("model"))
     provider = as_str(data.get("model_provider")) or "openai"
-    setups = [("config", model, provider)]
-    for name, profile in as_dict(data.get("profiles")).items():
+    profiles = as_dict(data.get("profiles"))
+    chosen = as_str(data.get("profile"))
+    note = ""
+    if chosen and isinstance(profiles.get(chosen), dict):
+        # Codex accepts a top-level `profile = "NAME"`: it selects [profiles.NAME] by default.
+        model = as_str(profiles[chosen].get("model")) or model
+        provider = as_str(profiles[chosen].get("model_provider")) or provider
+    elif chosen:
+        note = (f'profile = "{chosen}" names no [profiles.{chosen}] table in this file: Codex '
+                f"stops with \"config profile `{chosen}` not found\"; add the table or delete the line")
+    setups = [("config" + (f" (profile {chosen})" if chosen and not note else ""), model, provider)]
+    for name, profile in profiles.items():
         if isinstance(profile, dict):
             setups.append((f"profile {name}", as_str(profile.get("model")) or model,
                            as_str(profile.get("model_provider")) or provider))
     entries = [_codex_entry(inp, label, m, p, providers, openai_base) for label, m, p in setups]
+    if note and entries and entries[0] is not None:
+        entries[0] = replace(entries[0], note=note)
     if model is None and "model_provider" not in data and not data.get("profiles"):
         entries = entries[1:]  # nothing chosen in this file: the defaults are not a setup
     return [e for e in entries if e is not None]

@@ -36,7 +36,8 @@ _CONTINUE_JSON_REF = "move to ~/.continue/config.yaml and write " + _CONTINUE_YA
 
 
 def _continue_model(inp: ParseInput, model: dict[str, Any], header_key: Any,
-                    syntaxes: tuple[Syntax, ...], reference: str) -> ClientEntry | None:
+                    syntaxes: tuple[Syntax, ...], reference: str,
+                    where: tuple[str | int, ...] = ()) -> ClientEntry | None:
     provider = as_str(model.get("provider")) or ""
     name = as_str(model.get("model"))
     base = as_str(model.get("apiBase"))
@@ -59,15 +60,20 @@ def _continue_model(inp: ParseInput, model: dict[str, Any], header_key: Any,
         key_setting=key_setting,
         env_reference=reference,
         suggested_base=CBORG_V1,
+        file_format="yaml" if inp.path.suffix in (".yaml", ".yml") else "json",
+        base_url_key_path=(*where, "apiBase"),
     )
 
 
-def _continue_models(data: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def _continue_models(data: dict[str, Any]) -> list[tuple[dict[str, Any], tuple[str | int, ...]]]:
+    """Each model block with its key path in the file."""
+    found: list[tuple[dict[str, Any], tuple[str | int, ...]]] = []
     for name in ("models", "tabAutocompleteModel", "embeddingsProvider"):
         value = data.get(name)
-        items = value if isinstance(value, list) else [value]
-        found += [item for item in items if isinstance(item, dict)]
+        if isinstance(value, list):
+            found += [(item, (name, i)) for i, item in enumerate(value) if isinstance(item, dict)]
+        elif isinstance(value, dict):
+            found.append((value, (name,)))
     return found
 
 
@@ -78,8 +84,8 @@ def parse_continue_json(inp: ParseInput) -> list[ClientEntry]:
     # text is sent as it stands.
     syntaxes = (Syntax.DOLLAR,) if inp.path.with_name("config.ts").exists() else ()
     entries = [
-        _continue_model(inp, model, header_key, syntaxes, _CONTINUE_JSON_REF)
-        for model in _continue_models(data)
+        _continue_model(inp, model, header_key, syntaxes, _CONTINUE_JSON_REF, where)
+        for model, where in _continue_models(data)
     ]
     # "If a config.yaml file is present, it will be loaded instead of config.json."
     # (docs.continue.dev, Migrating Config to YAML)
@@ -92,8 +98,8 @@ def parse_continue_yaml(inp: ParseInput) -> list[ClientEntry]:
     data = top_dict(load_yaml(inp.text), "config.yaml")
     models = data.get("models")
     entries = [
-        _continue_model(inp, model, None, (Syntax.CONTINUE,), _CONTINUE_YAML_REF)
-        for model in (models if isinstance(models, list) else [])
+        _continue_model(inp, model, None, (Syntax.CONTINUE,), _CONTINUE_YAML_REF, ("models", i))
+        for i, model in enumerate(models if isinstance(models, list) else [])
         if isinstance(model, dict)  # hub blocks ("uses: owner/name") are not read
     ]
     return [e for e in entries if e is not None]

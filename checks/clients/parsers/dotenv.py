@@ -59,5 +59,6 @@ def parse_dotenv(inp: ParseInput) -> list[ClientEntry]:
         inp, label="environment file", base_url=base, base_url_from=origin,
         base_url_setting=base_name or "OPENAI_BASE_URL", model=values.get("AIDER_MODEL"),
         key=key, key_setting=key_name or "CBORG_API_KEY", env_reference=_DOTENV_REF,
-        suggested_base=CBORG_V1,
+        suggested_base=CBORG_V1, file_format="dotenv",
+        base_url_key_path=(base_name or "OPENAI_BASE_URL",),
     )]

@@ -61,5 +61,6 @@ def parse_jupyter_ai(inp: ParseInput) -> list[ClientEntry]:
             model=model or None, key=key, key_setting="api_keys.OPENAI_API_KEY",
             env_reference=_JUPYTER_REF, suggested_base=CBORG_V1,
             base_url_line=line_of(inp.text, raw_base) if raw_base else None,
+            file_format="json", base_url_key_path=(fields_setting, provider_model, "openai_api_base"),
         ))
     return entries

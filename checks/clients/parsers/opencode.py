@@ -62,6 +62,7 @@ def parse_opencode(inp: ParseInput) -> list[ClientEntry]:
                 key=key, key_setting=f"provider.{provider_id}.options.apiKey",
                 env_reference=_OPENCODE_REF, suggested_base=CBORG_V1,
                 base_url_line=line_of(inp.text, raw_base) if raw_base else None,
+                file_format="jsonc", base_url_key_path=("provider", provider_id, "options", "baseURL"),
             ))
     # opencode merges its files: a project's "model" may name a provider that the
     # global file defines (files are parsed global first).

@@ -53,6 +53,7 @@ def parse_roo_export(inp: ParseInput) -> list[ClientEntry]:
             model=as_str(profile.get(model_setting)),
             key=inp.judge.classify(profile.get(key_setting), inp.text),
             key_setting=key_setting, env_reference=_ROO_REF, suggested_base=CBORG_ROOT,
+            file_format="json", base_url_key_path=("providerProfiles", "apiConfigs", name, base_setting),
         ))
     return entries
 
