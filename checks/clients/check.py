@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity, Target
+from cborg_doctor.target import parse_target
 
 from .audit import (
     CBORG_CLIENT_PORTS,
@@ -408,13 +409,29 @@ def _known_keys(ctx: RunContext) -> list[str]:
     return []
 
 
+def aims_at(entry: ClientEntry, target: Target) -> bool:
+    """The setup sends to the gateway under test (a self-hosted one given with --base-url)."""
+    if not entry.base_url or not target.valid:
+        return False
+    found = parse_target(entry.base_url, "")
+    return found.valid and (found.scheme, found.host.lower(), found.port) == \
+        (target.scheme, target.host.lower(), target.port)
+
+
+def find_setups(ctx: RunContext, deadline: float | None = None) -> tuple[Collection, Roots]:
+    """Read every configuration and leave the setups meant for CBorg for clients.paths."""
+    roots = Roots(ctx.home, ctx.cwd)
+    judge = KeyJudge.from_env(ctx.env, _known_keys(ctx))
+    collection = collect(roots, ctx.env, judge, deadline=deadline)
+    share_setups(ctx, [e for e in collection.entries if not e.ignored
+                       and (meant_for_cborg(e) or aims_at(e, ctx.target))], roots)
+    return collection, roots
+
+
 def run(ctx: RunContext) -> Outcome:
     start = time.monotonic()
     bound = ctx.options.check_time_bound
-    roots = Roots(ctx.home, ctx.cwd)
-    judge = KeyJudge.from_env(ctx.env, _known_keys(ctx))
-    collection = collect(roots, ctx.env, judge, deadline=start + bound * 0.4)
-    share_setups(ctx, [e for e in collection.entries if meant_for_cborg(e) and not e.ignored], roots)
+    collection, roots = find_setups(ctx, deadline=start + bound * 0.4)
     probe = tcp_probe(min(ctx.timeout, PROXY_CONNECT_TIMEOUT))
     return assess(collection, roots, ctx.env, probe, offsite_from(local_addresses),
                   deadline=start + bound * 0.7)

@@ -47,6 +47,7 @@ CLIENT_PATH_OK = Code(
     "CLIENT_PATH_OK",
     Severity.INFO,
     "{tool} ({file}): would work. {request} → HTTP {status}; model {model}; key {key}.{note}",
+    fix=("Nothing to change for {tool}.",),
     explain="The request this tool sends (its own URL, header style, key and model) was sent "
     "to the gateway and accepted. Without --live it is the tool's unbilled request (model "
     "listing, token counting); with --live one tiny real request.",
@@ -65,6 +66,7 @@ CLIENT_PATH_UNTESTED = Code(
     "CLIENT_PATH_UNTESTED",
     Severity.INFO,
     "{tool} ({file}): not tested: {reason}.",
+    fix=("Fix what config.clients reports for {tool} ({file}), then run the doctor again.",),
     explain="The doctor sends a tool's key only to the gateway under test. A tool pointed "
     "elsewhere, behind a local proxy, or with a key this run does not hold is not tested; "
     "config.clients says what is wrong with its settings.",
@@ -90,6 +92,25 @@ def _same_origin(url: str, ctx: RunContext) -> bool:
         (gateway.scheme, gateway.host.lower(), gateway.port)
 
 
+def continue_secret(name: str, ctx: RunContext) -> str:
+    """``${{ secrets.NAME }}``: Continue's local secrets are ``~/.continue/.env`` (and the
+    workspace's ``.continue/.env``), then the process environment (docs.continue.dev,
+    "Secrets": local assistants read ``.env`` files)."""
+    from .files import read_config
+    from .parsers import parse_dotenv_values
+
+    roots = Roots(ctx.home, ctx.cwd)
+    for base in (ctx.cwd, ctx.home):
+        if base is None:
+            continue
+        result = read_config(base / ".continue" / ".env", roots)
+        if result is not None and result.text:
+            value = parse_dotenv_values(result.text).get(name, "").strip()
+            if value:
+                return value
+    return ctx.env.get(name, "").strip()
+
+
 def tool_key(entry: ClientEntry, ctx: RunContext) -> tuple[ApiKey | None, str]:
     """The key the tool sends, if this run holds it; else (None, why not)."""
     if entry.secret is not None:
@@ -105,6 +126,11 @@ def tool_key(entry: ClientEntry, ctx: RunContext) -> tuple[ApiKey | None, str]:
         return None, f"its key is pasted in {'the file'} and is not the key this shell uses"
     if key.kind is KeyKind.PLACEHOLDER:
         return None, "it sends placeholder text as its key (see CLIENT_KEY_PLACEHOLDER)"
+    if key.kind is KeyKind.SECRET and entry.tool == "Continue":
+        value = continue_secret(key.name, ctx)
+        if value:
+            return ApiKey(value, f"continue-secret:{key.name}"), ""
+        return None, ""  # Continue finds no such secret and sends none
     if key.kind in (KeyKind.SECRET, KeyKind.FILE_REF):
         return None, f"its key comes from {key.describe()}, which the doctor does not read"
     return None, ""  # no key at all: the tool sends none, and so does the doctor
@@ -231,7 +257,9 @@ def judge(item: Plan, result: http.HttpResult, ctx: RunContext) -> tuple[Finding
         change=change, extra_fix=(f"Also: {entry.note}.",) if entry.note else (),
         data={"tool": entry.tool, "status": result.status, "url": redact_url(item.request.url),
               **data})
-    return finding, _row(item, "fail", f"{cause} ({said})", result.status)
+    row = _row(item, "fail", f"{cause} ({said})", result.status)
+    row.update(cause=data.get("cause"), edit={k: v for k, v in data.items() if k != "cause"})
+    return finding, row
 
 
 def _groups(entries: list[ClientEntry]) -> list[ClientEntry]:
@@ -246,6 +274,10 @@ def _groups(entries: list[ClientEntry]) -> list[ClientEntry]:
 
 def run(ctx: RunContext) -> Outcome:
     started = time.monotonic()
+    if ctx.fact(SETUPS_FACT) is None:  # config.clients was not selected (--only clients.paths)
+        from .check import find_setups
+
+        find_setups(ctx)
     entries = ctx.fact(SETUPS_FACT) or []
     roots = ctx.fact(ROOTS_FACT) or Roots(ctx.home, ctx.cwd)
     plans = [plan(e, roots, ctx) for e in _groups(list(entries))]
