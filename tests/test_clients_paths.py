@@ -324,5 +324,29 @@ def test_key_in_a_world_readable_file_fails_but_the_path_works(gateway: Gateway,
         assert "readable by every user" in in_file[file]["message"]
         assert any(f"chmod 600 {file}" in step for step in in_file[file]["fix"])
     assert rows(run)["gptstudio"]["status"] == "ok"
+    [spread] = findings(run, "CLIENT_KEY_SPREAD")
+    assert "~/.Renviron" in spread["message"] and "$ANTHROPIC_AUTH_TOKEN" in spread["message"]
     assert_key_kept(run, home, canary_key, gateway)
 
+
+
+def test_a_tool_pointed_elsewhere_is_never_sent_its_key(gateway: Gateway, home: Path,
+                                                        canary_key: str) -> None:
+    """Claude Code aimed at another listener (another port, another loopback address):
+    untested, with the reason; neither listener receives the key, or any request."""
+    with ScriptedServer(default=json_reply('{"input_tokens": 1}')) as other, \
+            ScriptedServer(host="127.0.0.2", default=json_reply("{}")) as other_address:
+        env = setup_home(home, Setup(gateway.url), canary_key)
+        write(home / ".claude" / "settings.json", json.dumps({"env": {
+            "ANTHROPIC_BASE_URL": other.url, "ANTHROPIC_MODEL": "anthropic/claude-sonnet"}}))
+        env["GOOGLE_GEMINI_BASE_URL"] = other_address.url
+        run = doctor(gateway, home, env)
+        for listener in (other, other_address):
+            assert all(canary_key.encode() not in s.raw for s in listener.seen)
+            assert not any(s.raw.strip() for s in listener.seen), "the doctor sent a request there"
+    table = rows(run)
+    for tool in ("Claude Code", "Gemini CLI"):
+        assert table[tool]["status"] == "untested", table[tool]
+        assert "not to the gateway under test" in table[tool]["result"]
+    assert table["Codex CLI"]["status"] == "ok"
+    assert_key_kept(run, home, canary_key, gateway)

@@ -138,7 +138,21 @@ CLIENT_CONFIG_UNREADABLE = Code(
     "is a warning: the tool itself will fail to load it too.",
 )
 
-ALL_CODES = (CLIENTS_FOUND, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
+CLIENT_KEY_SPREAD = Code(
+    "CLIENT_KEY_SPREAD",
+    Severity.WARN,
+    "The same key ({fingerprint}) is in {count} places: {places}.",
+    fix=(
+        "Keep it in one place, CBORG_API_KEY in your shell profile, and let each tool read it "
+        "from there (its variable set to \"$CBORG_API_KEY\", or its env reference).",
+        "When you replace the key (" + KEY_PAGE + "), every copy must change: a copy left "
+        "behind makes that tool fail with 401.",
+    ),
+    explain="Copies of one key in several files are several chances to leak it, and each "
+    "one must be updated when the key is replaced. Compared by fingerprint only.",
+)
+
+ALL_CODES = (CLIENTS_FOUND, CLIENT_KEY_SPREAD, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
              CLIENT_KEY_PLACEHOLDER, CLIENT_KEY_ENV_UNSET, CLIENT_PROXY_DOWN, CLIENT_PROXY_UP,
              CLIENT_CONFIG_UNREADABLE)
 
@@ -288,6 +302,28 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
     return found
 
 
+def spread_findings(every: list[Setup]) -> list[Finding]:
+    """One key copied into several files (and variables): compared by fingerprint only."""
+    places: dict[str, dict[str, bool]] = {}
+    for setup in every:
+        key = setup.entry.key
+        if not key.fingerprint or "…" not in key.fingerprint or len(key.fingerprint) < 6:
+            continue
+        if key.kind is KeyKind.LITERAL:
+            places.setdefault(key.fingerprint, {})[setup.file] = True
+        elif key.kind is KeyKind.ENV:
+            places.setdefault(key.fingerprint, {}).setdefault(f"${key.name}", False)
+    found: list[Finding] = []
+    for fp, where in places.items():
+        files = [w for w, is_file in where.items() if is_file]
+        if len(where) >= 2 and files:
+            found.append(CLIENT_KEY_SPREAD.finding(
+                severity=Severity.WARN if len(files) >= 2 else Severity.INFO,
+                fingerprint=fp, count=len(where), places=", ".join(where),
+                data={"fingerprint": fp, "places": list(where)}))
+    return found
+
+
 def proxy_findings(setups: list[Setup], probe: Probe,
                    deadline: float | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     found: list[Finding] = []
@@ -372,6 +408,7 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
     proxy, states = proxy_findings(setups, probe, deadline)
     findings += [f for f in proxy if f.code == CLIENT_PROXY_DOWN.code]
     findings += key_findings(every, setups, collection.world_readable, env)
+    findings += spread_findings(every)
     findings += note_findings(collection.notes, roots)
     findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
     files = {s.file for s in every}

@@ -225,15 +225,22 @@ def _row(item: Plan, status: str, result: str, http_status: int | None) -> dict[
         "tool": entry.tool, "file": item.file, "setup": entry.label,
         "url": redact_url(item.request.url), "request": item.request.method,
         "model": item.request.model or None, "key": entry.key.describe(),
-        "header": entry.auth_header, "status": status, "result": result,
+        "header": _header(entry), "status": status, "result": result,
         "http_status": http_status,
     }
+
+
+def _header(entry: ClientEntry) -> str:
+    return str(getattr(entry.auth_header, "value", entry.auth_header))
 
 
 def _key_text(item: Plan) -> str:
     if item.key is None:
         return "none"
-    style = "Bearer" if item.entry.auth_header == "Authorization" else item.entry.auth_header
+    header = _header(item.entry)
+    style = "Bearer" if header == "Authorization" else header
+    if item.entry.key.kind is KeyKind.LITERAL:  # describe() already shows the fingerprint
+        return f"{item.entry.key.describe()} ({style})"
     return f"{item.entry.key.describe()} ({item.key.fingerprint}, {style})"
 
 
