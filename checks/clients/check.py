@@ -480,9 +480,9 @@ CHECK = Check(
     run=run,
     codes=ALL_CODES,
     order=40,
-    description="the AI tools configured on this machine (Continue, Codex CLI, opencode, "
-    "aider, Jupyter AI, Roo/Zoo Code, cborg-client proxy, .env): base URL, model, where the "
-    "key comes from",
+    description="the AI tools configured on this machine (Claude Code, Codex CLI, Gemini CLI, "
+    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, gptstudio, cborg-client proxy, .env): "
+    "base URL, model, where the key comes from",
 )
 
 CHECKS = (CHECK,)  # clients.paths is exported next to it by the package

@@ -29,6 +29,13 @@ Locations, from each tool's documentation:
   ``*.autoImportSettingsPath``. Their live settings sit in VS Code's secret store,
   which is not a file.
 - ``.env`` in the current directory.
+- Claude Code: ``~/.claude/settings.json``, the project's ``.claude/settings.json`` and
+  ``.claude/settings.local.json`` (docs.anthropic.com "Claude Code settings"), merged with the
+  shell's variables by `parsers.claude_code`.
+- Gemini CLI: ``~/.gemini/settings.json`` (auth type, model); its key and base URL are
+  variables (`parsers.gemini_cli`).
+- gptstudio: ``.Renviron`` in the current directory, else in the home directory (R's
+  ``?Startup``).
 """
 
 from __future__ import annotations
