@@ -148,3 +148,16 @@ def test_the_same_key_in_several_files_is_named_once(tmp_path: Path) -> None:
     assert spread.severity.value == "warn"
     assert "~/.Renviron" in spread.message and "~/.aider.conf.yml" in spread.message
     assert "$ANTHROPIC_AUTH_TOKEN" in spread.message and KEY not in spread.message
+
+
+def test_aider_model_without_the_openai_prefix_goes_elsewhere(tmp_path: Path) -> None:
+    write(tmp_path / ".aider.conf.yml", "model: lbl/cborg-coder\nopenai-api-base: https://api.cborg.lbl.gov\n")
+    env = {"CBORG_API_KEY": KEY, "OPENAI_API_KEY": KEY}
+    roots = Roots(tmp_path, tmp_path)
+    collection = collect(roots, env, KeyJudge.from_env(env))
+    outcome = assess(collection, roots, env, lambda h, p: ProxyState(False, "refused"), lambda: False)
+    [finding] = [f for f in outcome.findings if f.code == "CLIENT_BASE_URL"]
+    assert 'no openai/ prefix, so aider sends it to the provider "lbl"' in finding.message
+    assert "write the model as openai/lbl/cborg-coder" in finding.fix[0]
+    assert finding.data["key_path"] == ["model"] and finding.data["format"] == "yaml"
+    assert finding.data["value"] == "openai/lbl/cborg-coder"

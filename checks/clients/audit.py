@@ -10,6 +10,7 @@ Base-URL problems, worst first (all `fail`, except the OpenAI SDK's default in a
 ``.env``, which the code may still override):
 
     missing   the tool's provider setting names a provider that is not defined
+    prefix    aider's model lacks the openai/ prefix: it goes to another provider
     invalid   not an http(s) URL with a host
     openai    api.openai.com: it rejects a CBorg key ("Incorrect API key provided")
     insecure  http:// to a host that is not this machine: the key crosses the network
@@ -133,6 +134,8 @@ def judge_url(entry: ClientEntry, offsite: Callable[[], bool | None]) -> UrlVerd
     if entry.base_url_from == "missing":
         return UrlVerdict((UrlProblem("missing", "the provider it names is not defined, so "
                                       "the tool has no base URL"),), entry.suggested_base)
+    if entry.base_url_from == "prefix":
+        return UrlVerdict((UrlProblem("prefix", entry.note),), entry.suggested_base)
     if entry.base_url is None:
         return None
     url = entry.base_url

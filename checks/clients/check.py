@@ -212,6 +212,8 @@ def fix_target(entry: ClientEntry, roots: Roots, value: str) -> dict[str, Any]:
     shell has ``"format": "shell"`` and no file (the doctor cannot know which profile sets it).
     """
     shell = entry.file_format == "shell"
+    if entry.base_url_from == "prefix":  # aider: the value to change is the model, not a URL
+        value = f"openai/{entry.model}"
     return {
         "file": None if shell else roots.display(entry.base_url_file),
         "format": entry.file_format or None,

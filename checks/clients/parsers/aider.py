@@ -66,6 +66,19 @@ def parse_aider(inp: ParseInput) -> list[ClientEntry]:
                                             else (None, "default"))
     key = inp.judge.classify(raw_key, inp.text) if raw_key is not None else \
         KeySource(KeyKind.DEFAULT, name="$OPENAI_API_KEY")
+    if model and "/" in model and not model.startswith("openai/") and base and origin != "default":
+        # aider hands the name to LiteLLM, which routes "lbl/x" to a provider "lbl" (unknown)
+        # and "anthropic/x" to Anthropic itself: openai-api-base is not used at all.
+        provider = model.split("/", 1)[0]
+        return [make_entry(
+            inp, label="aider", base_url=None, base_url_from="prefix", base_url_setting="model",
+            model=model, key=key, key_setting="openai-api-key", env_reference=_AIDER_REF,
+            suggested_base=CBORG_ROOT, base_url_line=line_of(inp.text, model),
+            base_url_fix=f"write the model as openai/{model}",
+            note=f"the model {model} has no openai/ prefix, so aider sends it to the provider "
+            f"\"{provider}\" its name names, not to {base}",
+            file_format="yaml", base_url_key_path=("model",),
+        )]
     return [make_entry(
         inp, label="aider", base_url=base, base_url_from=origin,
         base_url_setting="openai-api-base", model=aider_model(model), key=key,
