@@ -350,3 +350,20 @@ def test_a_tool_pointed_elsewhere_is_never_sent_its_key(gateway: Gateway, home: 
         assert "not to the gateway under test" in table[tool]["result"]
     assert table["Codex CLI"]["status"] == "ok"
     assert_key_kept(run, home, canary_key, gateway)
+
+
+def test_live_sends_one_tiny_real_request_of_each_tools_kind(gateway: Gateway, home: Path,
+                                                             canary_key: str) -> None:
+    env = setup_home(home, Setup(gateway.url), canary_key)
+    run = doctor(gateway, home, env, "--live")
+    table = rows(run)
+    for tool in TOOLS:
+        assert table[tool]["status"] == "ok", (tool, table[tool]["result"])
+        # gptstudio's model is picked in its UI: it gets the unbilled request
+        assert table[tool]["request"] == ("GET" if tool == "gptstudio" else "POST"), tool
+    assert table["Claude Code"]["url"].endswith("/v1/messages")
+    assert table["Codex CLI"]["url"].endswith("/v1/responses")
+    assert table["Gemini CLI"]["url"].endswith(":generateContent")
+    assert table["aider"]["url"].endswith("/v1/chat/completions")
+    assert check(run, "clients.paths")["data"]["live"] is True
+    assert_key_kept(run, home, canary_key, gateway)

@@ -2,7 +2,8 @@
 
 Pure: a `ClientEntry` in, a `ToolRequest` out. Without ``--live`` the request costs
 nothing (no tokens are generated); with ``--live`` it is one tiny real request of the
-tool's own kind, with its configured model::
+tool's own kind, with its configured model (an OpenAI-style tool whose model is picked in
+its own UI gets the unbilled request)::
 
     wire        the tool calls                     unbilled probe                          live
     ──────────  ─────────────────────────────────  ──────────────────────────────────────  ─────────────────────────────
@@ -72,6 +73,8 @@ def build(entry: ClientEntry, live: bool) -> ToolRequest:
         return ToolRequest("POST", _join(base, f"/v1beta/models/{quote(model, safe='/')}:{verb}"),
                            body, {}, model)
     model = entry.model or ""
+    if not model:  # chosen in the tool's own UI (gptstudio, Roo): the unbilled request only
+        live = False
     if wire == Wire.RESPONSES:
         body = {"model": model, "input": PROMPT}
         if live:
