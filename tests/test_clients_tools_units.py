@@ -101,6 +101,7 @@ model = "gpt-5.4-mini"
     assert build(found[0], live=False).url == "https://api.cborg.lbl.gov/v1/responses/input_tokens"
     assert build(found[0], live=True).url == "https://api.cborg.lbl.gov/v1/responses"
     write(tmp_path / ".codex" / "config.toml", '''profile = "nope"
+model = "gpt-5.4-mini"
 model_provider = "cborg"
 
 [model_providers.cborg]
@@ -161,3 +162,30 @@ def test_aider_model_without_the_openai_prefix_goes_elsewhere(tmp_path: Path) ->
     assert "write the model as openai/lbl/cborg-coder" in finding.fix[0]
     assert finding.data["key_path"] == ["model"] and finding.data["format"] == "yaml"
     assert finding.data["value"] == "openai/lbl/cborg-coder"
+
+
+def test_claude_code_on_api_local_while_offsite_names_the_variable(tmp_path: Path) -> None:
+    env = {"ANTHROPIC_BASE_URL": "https://api-local.cborg.lbl.gov", "ANTHROPIC_AUTH_TOKEN": KEY,
+           "CBORG_API_KEY": KEY}
+    roots = Roots(tmp_path, tmp_path)
+    collection = collect(roots, env, KeyJudge.from_env(env))
+    outcome = assess(collection, roots, env, lambda h, p: ProxyState(False, "refused"), lambda: True)
+    [finding] = [f for f in outcome.findings if f.code == "CLIENT_BASE_URL"]
+    assert finding.message.startswith("Claude Code") and "answers only on LBLnet" in finding.message
+    assert finding.data["format"] == "shell" and finding.data["file"] is None
+    assert finding.data["key_path"] == ["ANTHROPIC_BASE_URL"]
+    assert finding.data["value"] == "https://api.cborg.lbl.gov"
+
+
+@pytest.mark.parametrize("count", [1, 4, 5, 24])
+def test_requests_fit_the_run_bound_however_many(count: int) -> None:
+    from types import SimpleNamespace
+
+    from cborg_doctor_checks.clients.paths import SAFETY_MARGIN_S, WORKERS, _timeout
+
+    ctx = SimpleNamespace(options=SimpleNamespace(check_time_bound=12.0), timeout=5.0)
+    timeout = _timeout(ctx, count)  # type: ignore[arg-type]
+    rounds = -(-count // WORKERS)
+    # http.request bounds each request by 2 × timeout; rounds of WORKERS run one after another
+    assert rounds * 2 * timeout <= 12.0 - SAFETY_MARGIN_S + 1e-9
+    assert timeout <= 5.0

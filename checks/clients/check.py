@@ -11,7 +11,10 @@ listens on 127.0.0.1:8001–8003).
 
 It reports the table of setups (`CLIENTS_FOUND`) and leaves
 ``data["configured_models"]`` — ``[{"tool", "model", "file"}]`` — for the `models`
-check, which raises `CLIENT_MODEL_UNKNOWN` against the gateway's catalogue.
+check, which raises `CLIENT_MODEL_UNKNOWN` against the gateway's catalogue, and the
+setups themselves (`paths.share_setups`) for `clients.paths`, which sends each tool's own
+request. Claude Code and Gemini CLI live mostly in variables: their setups are built once
+every file was read (`parsers.finish`).
 Files are never written, and never read outside the home directory and the
 current directory.
 """

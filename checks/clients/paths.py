@@ -211,6 +211,11 @@ def _cause(item: Plan, result: http.HttpResult, ctx: RunContext) -> tuple[str, s
         return (cause, f"Give {entry.tool} your CBorg key in {entry.key_setting}: "
                 f"{entry.env_reference}.", {"cause": "key", "file": item.file,
                                             "key_setting": entry.key_setting})
+    if status == 400 and "beta" in text and entry.wire == Wire.ANTHROPIC:
+        return ("the gateway refused an anthropic-beta feature Claude Code asks for",
+                "export CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1 (or add it to the \"env\" block "
+                f"of {item.file}), so Claude Code stops sending experimental beta headers.",
+                {"cause": "beta", "file": item.file})
     if status == 400 and "model" in text:
         return (f"the gateway has no model {item.request.model!r} (see CLIENT_MODEL_UNKNOWN)",
                 f"In {item.file}, change the model to one the gateway lists (GET /v1/models).",
