@@ -272,10 +272,13 @@ def test_key_in_the_wrong_variable_fails_naming_the_variable(gateway: Gateway, h
     failed = by_tool(findings(run, "CLIENT_PATH_FAILED"))
     table = rows(run)
     for tool, variable in (("Claude Code", "ANTHROPIC_AUTH_TOKEN"), ("Codex CLI", "env_key"),
-                           ("Gemini CLI", "GEMINI_API_KEY")):
+                           ("Gemini CLI", "GEMINI_API_KEY"), ("aider", "OPENAI_API_KEY"),
+                           ("opencode", "{env:CBORG_API_KEY}"), ("Continue", "secrets.CBORG_API_KEY")):
         assert tool in failed, (tool, table.get(tool))
         assert table[tool]["http_status"] == 401 and table[tool]["cause"] == "key"
-        assert variable in failed[tool]["message"] + " ".join(failed[tool]["fix"])
+        assert variable in failed[tool]["message"] + " ".join(failed[tool]["fix"]), failed[tool]
+    # Keys pasted in the file are the user's key: those tools still work.
+    assert table["gptstudio"]["status"] == "ok" and table["Roo Code"]["status"] == "ok"
     assert_key_kept(run, home, canary_key, gateway)
 
 
