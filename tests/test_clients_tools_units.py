@@ -189,3 +189,19 @@ def test_requests_fit_the_run_bound_however_many(count: int) -> None:
     # http.request bounds each request by 2 × timeout; rounds of WORKERS run one after another
     assert rounds * 2 * timeout <= 12.0 - SAFETY_MARGIN_S + 1e-9
     assert timeout <= 5.0
+
+
+def test_setting_notes_become_findings(tmp_path: Path) -> None:
+    write(tmp_path / ".codex" / "config.toml", 'profile = "cborg-gpt-mini"\nmodel = "gpt-5.4-mini"\n'
+          'model_provider = "cborg"\n\n[model_providers.cborg]\nbase_url = "https://api.cborg.lbl.gov/v1"\n'
+          'env_key = "CBORG_API_KEY"\n')
+    env = {"CBORG_API_KEY": KEY, "ANTHROPIC_BASE_URL": "https://api.cborg.lbl.gov",
+           "ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_API_KEY": KEY}
+    roots = Roots(tmp_path, tmp_path)
+    outcome = assess(collect(roots, env, KeyJudge.from_env(env)), roots, env,
+                     lambda h, p: ProxyState(False, "refused"), lambda: False)
+    notes = {f.message.split(" (", 1)[0]: f for f in outcome.findings if f.code == "CLIENT_TOOL_SETTING"}
+    assert notes["Codex CLI"].severity.value == "fail"
+    assert "config profile `cborg-gpt-mini` not found" in notes["Codex CLI"].message
+    assert notes["Claude Code"].severity.value == "warn"
+    assert "ANTHROPIC_AUTH_TOKEN wins" in notes["Claude Code"].message

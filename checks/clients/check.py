@@ -155,7 +155,18 @@ CLIENT_KEY_SPREAD = Code(
     "one must be updated when the key is replaced. Compared by fingerprint only.",
 )
 
-ALL_CODES = (CLIENTS_FOUND, CLIENT_KEY_SPREAD, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
+CLIENT_TOOL_SETTING = Code(
+    "CLIENT_TOOL_SETTING",
+    Severity.WARN,
+    "{tool} ({file}): {note}.",
+    fix=("{remedy}",),
+    explain="A setting that decides which key or profile a tool uses, read the way the tool "
+    "reads it: both Claude Code key variables set (the token wins at the gateway), a Gemini "
+    "CLI auth type other than \"Gemini API Key\", a Codex `profile =` naming no profile "
+    "(Codex refuses to start).",
+)
+
+ALL_CODES = (CLIENTS_FOUND, CLIENT_KEY_SPREAD, CLIENT_TOOL_SETTING, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
              CLIENT_KEY_PLACEHOLDER, CLIENT_KEY_ENV_UNSET, CLIENT_PROXY_DOWN, CLIENT_PROXY_UP,
              CLIENT_CONFIG_UNREADABLE)
 
@@ -307,6 +318,20 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
     return found
 
 
+def setting_findings(setups: list[Setup]) -> list[Finding]:
+    """Notes the parsers left (which key wins, an auth type, a missing Codex profile)."""
+    found: list[Finding] = []
+    for note, items in _group((s for s in setups if s.entry.note), lambda s: s.entry.note).items():
+        entry = items[0].entry
+        fatal = "not found" in note  # Codex stops at start-up
+        found.append(CLIENT_TOOL_SETTING.finding(
+            severity=Severity.FAIL if fatal else Severity.WARN, tool=entry.tool,
+            file=items[0].file, note=note,
+            remedy=f"Change it in {items[0].file}" + (" (the tool does not start until then)."
+                                                        if fatal else ".")))
+    return found
+
+
 def spread_findings(every: list[Setup]) -> list[Finding]:
     """One key copied into several files (and variables): compared by fingerprint only."""
     places: dict[str, dict[str, bool]] = {}
@@ -414,6 +439,7 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
     findings += [f for f in proxy if f.code == CLIENT_PROXY_DOWN.code]
     findings += key_findings(every, setups, collection.world_readable, env)
     findings += spread_findings(every)
+    findings += setting_findings(setups)
     findings += note_findings(collection.notes, roots)
     findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
     files = {s.file for s in every}
