@@ -103,7 +103,7 @@ def is_security_only(report: Report) -> bool:
 def headline(report: Report) -> str:
     """The first line of the summary, the helpdesk subject's gist and the CI title."""
     if report.interrupted:
-        return f"Interrupted by {report.interrupted}: what was found so far is above and in the report."
+        return f"Interrupted. What was found before {report.interrupted} is above and in the report."
     verdict = report.verdict
     if verdict is None:
         return "CBorg works from this machine: no problems found."
