@@ -186,6 +186,10 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
         out.write("\nHow to fix:\n")
         for n, step in enumerate(found.fix, 1):
             out.write(f"  {n}. {fill(step, {})}\n")
+    for cause in found.causes.values():
+        out.write(f"\nWhen {fill(cause.when, {})}:\n")
+        for n, step in enumerate(cause.fix, 1):
+            out.write(f"  {n}. {fill(step, {})}\n")
 
 
 class _Terminated(KeyboardInterrupt):

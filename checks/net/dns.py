@@ -14,12 +14,15 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.findings import fill
+from cborg_doctor.options import parse_nameserver
 from cborg_doctor.probes import proxy, resolve
-from cborg_doctor.probes.errors import DNS_CODE
 from cborg_doctor.probes.http import prefetch_httpx
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
+
+from . import offline
 
 LOCAL_ONLY_STEP = (
     f"{LOCAL_ONLY_HOST} resolves only on LBLnet and the LBL VPN: connect the VPN, or use "
@@ -43,30 +46,62 @@ DNS_NXDOMAIN = Code(
 DNS_TIMEOUT = Code(
     "DNS_TIMEOUT",
     Severity.FAIL,
-    "No DNS answer for {host} from {resolver} within {seconds:g} s.",
-    fix=(
-        "Check that this machine is online (open any web page).",
-        "On a VPN, the VPN's DNS servers may be unreachable: reconnect the VPN.",
-        "Under WSL 2 with a VPN: set dnsTunneling=true in %UserProfile%\\.wslconfig, "
-        "run `wsl --shutdown`, reopen WSL.",
-        LOCAL_ONLY_STEP,
-    ),
-    explain="The name servers did not answer in time: no network, a firewall dropping DNS, "
-    "or DNS servers that are only reachable through a VPN that is down.",
+    "No DNS answer for {host} from {resolver} within {seconds:g} s: {who} did not answer.",
+    causes={
+        "timeout": Cause("the name server never answers", (
+            "Check that {who} is the DNS server this network gives you: one left behind by a "
+            "VPN that is no longer connected never answers. Reconnect the VPN, or reconnect "
+            "to the network so that it hands out its own DNS server.",
+            "If it is the right server, it (or a firewall on the way) drops DNS queries: try "
+            "another network, or ask its administrators to let DNS (port 53) through.",
+        )),
+    },
+    fix=(LOCAL_ONLY_STEP,),
+    explain="The name servers did not answer in time: a firewall dropping DNS, a server that "
+    "is down, or a DNS server that is only reachable through a VPN that is down. (With no "
+    "network at all the doctor says NETWORK_DOWN instead.)",
 )
 DNS_FAILED = Code(
     "DNS_FAILED",
     Severity.FAIL,
     "The DNS lookup of {host} through {resolver} failed: {reason}.",
-    fix=(
-        "SERVFAIL or REFUSED come from the name server: try again in a minute, or use "
-        "another network's DNS.",
-        "No name server configured: check /etc/resolv.conf (Linux/WSL) or your network "
-        "settings.",
-        LOCAL_ONLY_STEP,
-    ),
-    explain="The name server could not answer (SERVFAIL), refused to (REFUSED), or no name "
-    "server is configured at all.",
+    causes={
+        "servfail": Cause("the name server answered SERVFAIL", (
+            "{who} could not resolve {host} (SERVFAIL): try again in a minute. If it "
+            "persists, that server cannot reach the Internet's DNS: use another DNS server, "
+            "or ask the network's administrators.",
+        )),
+        "refused_dns": Cause("the name server REFUSED the query", (
+            "{who} refuses to answer this machine: it serves only its own network (often one "
+            "left behind by a VPN or another network). Reconnect to the network or the VPN so "
+            "that it gives you a DNS server that serves you, or {change}.",
+        )),
+        "dns_closed": Cause("nothing listens for DNS at the name server (port unreachable)", (
+            "No DNS server listens on {who}: if it is this machine's own resolver "
+            "(systemd-resolved, dnsmasq), start it (`sudo systemctl start systemd-resolved`); "
+            "otherwise {change}.",
+        )),
+        "dns_unreachable": Cause("there is no route to the name server", (
+            "{who} cannot be reached from here (no route): it came from a network or VPN that "
+            "is gone. Reconnect the VPN or the network so that DNS is set up again, or "
+            "{change}.",
+        )),
+        "no_nameserver": Cause("no name server is configured", (
+            "Put your network's DNS server in {resolv_conf} as a line `nameserver <address>`, "
+            "or reconnect the network so that its manager (NetworkManager, systemd-resolved, "
+            "DHCP) writes it again.",
+        )),
+        "dns": Cause("the system resolver fails while the name servers give no reason", (
+            "The system resolver said \"{detail}\": restart this machine's resolver (Linux: "
+            "`sudo systemctl restart systemd-resolved`; macOS: `sudo killall -HUP "
+            "mDNSResponder`; Windows: `ipconfig /flushdns`) and check the `hosts:` line of "
+            "/etc/nsswitch.conf.",
+        )),
+    },
+    fix=(LOCAL_ONLY_STEP,),
+    explain="The name server could not answer (SERVFAIL), refused to (REFUSED), does not "
+    "listen on port 53, cannot be reached, or no name server is configured at all. The "
+    "message names the server and where it was configured.",
 )
 DNS_NO_IPV6 = Code(
     "DNS_NO_IPV6",
@@ -97,14 +132,30 @@ DNS_INCONSISTENT = Code(
     explain="getaddrinfo (what your programs use) and a direct DNS query returned different "
     "addresses: a hosts-file entry, split-horizon DNS, or a VPN whose DNS is not in use.",
 )
-CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT)
+CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT,
+         offline.NETWORK_DOWN)
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
-_REASONS = MappingProxyType({
-    "servfail": "the name server answered SERVFAIL",
-    "refused_dns": "the name server REFUSED the query",
-    "no_nameserver": "no name server is configured",
-    "dns": "the resolver reported a temporary failure",
+# Which code each lookup kind (cborg_doctor.probes.errors) becomes.
+DNS_CODE = MappingProxyType({
+    "nxdomain": "DNS_NXDOMAIN",
+    "timeout": "DNS_TIMEOUT",
+    "servfail": "DNS_FAILED",
+    "refused_dns": "DNS_FAILED",
+    "dns_closed": "DNS_FAILED",
+    "dns_unreachable": "DNS_FAILED",
+    "no_nameserver": "DNS_FAILED",
+    "dns": "DNS_FAILED",
+    "network_down": "NETWORK_DOWN",
 })
+_REASONS = MappingProxyType({
+    "servfail": "{who} answered SERVFAIL",
+    "refused_dns": "{who} REFUSED the query",
+    "dns_closed": "no DNS server listens on {who} (port unreachable)",
+    "dns_unreachable": "there is no route to {who} ({detail})",
+    "no_nameserver": "no name server is configured ({detail})",
+    "dns": "\"{detail}\"",
+})
+_SOURCES = MappingProxyType({"--nameserver": "given with --nameserver"})
 
 
 def listed(items: Sequence[str], limit: int = 4) -> str:
@@ -119,19 +170,67 @@ def describe_resolver(found: resolve.Lookup) -> str:
     return "the name server " + ", ".join(found.servers) if found.servers else "DNS"
 
 
+def who(found: resolve.Lookup, kind: str, other: resolve.Lookup | None = None) -> str:
+    """The name servers behind a failure, and where they were configured."""
+    for lookup in (found, other):
+        if lookup is None or lookup.method != "nameserver" or not lookup.servers:
+            continue
+        failed = [server for server, k in lookup.failed_servers if k == kind]
+        servers = failed or list(lookup.servers)
+        source = _SOURCES.get(lookup.source, f"from {lookup.source}" if lookup.source else "")
+        noun = "the name server" if len(servers) == 1 else "the name servers"
+        return f"{noun} {listed(servers)}" + (f" ({source})" if source else "")
+    return "the system's name servers"
+
+
 def failure(found: resolve.Lookup, host: str, timeout: float,
             other: resolve.Lookup | None = None) -> Finding:
     """The finding for a lookup with no address; `other` refines the system's vague errors."""
     kind = found.error or "dns"
-    if kind == "dns" and other is not None and other.error in DNS_CODE:
+    if kind == "dns" and other is not None and not other.ok and other.error in DNS_CODE:
         kind = other.error  # getaddrinfo's EAI_AGAIN: the direct query says timeout/SERVFAIL
     code = _BY_NAME[DNS_CODE.get(kind, "DNS_FAILED")]
+    detail = (found.detail if kind == found.error or other is None else other.detail) or kind
+    facts = dict(host=host, resolver=describe_resolver(found), seconds=timeout, detail=detail,
+                 who=who(found, kind, other), resolv_conf=resolve.RESOLV_CONF,
+                 change=_change(found, other))
     finding = code.finding(
-        host=host, resolver=describe_resolver(found), seconds=timeout,
-        reason=_REASONS.get(kind, found.detail or kind),
-        data={"kind": kind, "detail": found.detail},
+        cause=kind, reason=fill(_REASONS.get(kind, detail), facts),
+        data={"kind": kind, "detail": detail, "system_said": found.detail
+              if found.method == "system" else ""}, **facts,
     )
     return for_host(finding, host)
+
+
+def _change(found: resolve.Lookup, other: resolve.Lookup | None) -> str:
+    if found.source == "--nameserver":
+        return "give a working server with --nameserver"
+    if ((other and other.source) or found.source) == resolve.RESOLV_CONF:
+        return f"set a working server in {resolve.RESOLV_CONF} (or your network settings)"
+    return "set a working DNS server in your network settings"
+
+
+def network_down(ctx: RunContext, failed: Sequence[resolve.Lookup]) -> Finding | None:
+    """NETWORK_DOWN when the lookups failed because nothing leaves this machine."""
+    servers: list[tuple[str, str]] = []
+    said: list[str] = []
+    for found in failed:
+        if found.error in ("nxdomain", "no_answer"):
+            return None  # a name server answered: the network works
+        if found.method == "nameserver" and found.source == "--nameserver" \
+                and found.error != "dns_unreachable":
+            return None  # servers chosen by hand, and they are reachable
+        for server in found.servers:
+            try:
+                servers.append((f"the name server {server}", parse_nameserver(server)[0]))
+            except ValueError:  # a scoped IPv6 address: its route is the interface's
+                continue
+        if found.method == "system" and found.detail and found.error == "dns":
+            said.append(f"The system resolver says \"{found.detail}\".")
+    down = offline.offline(ctx, list(dict.fromkeys(servers)), port=53)
+    if down is None:
+        return None
+    return offline.finding(down, said)
 
 
 def for_host(finding: Finding, host: str) -> Finding:
@@ -198,17 +297,18 @@ def summary(found: resolve.Lookup) -> str:
     return f"{found.host} → {', '.join(parts)} ({describe_resolver(found)}, {found.ms:.0f} ms)"
 
 
-def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[list[Finding], dict]:
+def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision
+                   ) -> tuple[list[Finding], dict, resolve.Lookup]:
     """The proxy's own name must resolve: clients connect to it first."""
     host, port = decision.host_port or ("", 0)
     found = resolve.literal_lookup(host) if is_ip_literal(host) else resolve.lookup(ctx, host)
     ctx.share(PROXY_FACT, {"host": host, "port": port, **found.to_fact()})
     data = {"proxy": decision.shown, "proxy_lookup": lookup_data(found)}
     if found.ok:
-        return [], data
+        return [], data, found
     finding = failure(found, host, ctx.timeout)
     message = f"The proxy's host name cannot be resolved: {finding.message}"
-    return [replace(finding, message=message)], data
+    return [replace(finding, message=message)], data, found
 
 
 def run(ctx: RunContext) -> Outcome:
@@ -222,7 +322,7 @@ def run(ctx: RunContext) -> Outcome:
     # The proxy's name, the clients' lookup and the direct query run at once.
     direct_wanted = not is_ip_literal(host) and not is_loopback(host) and not ctx.options.nameservers
     jobs: list[Any] = [
-        lambda: proxy_findings(ctx, decision) if proxied else ([], {}),
+        lambda: proxy_findings(ctx, decision) if proxied else ([], {}, None),
         lambda: resolve.direct_lookup(host, None, ctx.timeout) if direct_wanted else None,
         lambda: None if is_ip_literal(host) else resolve.lookup(ctx),
     ]
@@ -230,9 +330,11 @@ def run(ctx: RunContext) -> Outcome:
     for part in (proxy_part, second, primary):
         if isinstance(part, BaseException):
             raise part
-    found_proxy, proxy_data = proxy_part
-    findings += found_proxy
+    found_proxy, proxy_data, proxy_lookup = proxy_part
     data.update(proxy_data)
+    if found_proxy:
+        down = network_down(ctx, [proxy_lookup])
+        findings += [down] if down is not None else found_proxy
     if is_ip_literal(host):
         found = resolve.literal_lookup(host)
         ctx.share(resolve.FACT, found.to_fact())
@@ -244,6 +346,11 @@ def run(ctx: RunContext) -> Outcome:
     ctx.share(resolve.FACT, primary.to_fact())
     data["addresses"] = primary.to_fact()
     if not primary.ok:
+        down = None if proxied else network_down(
+            ctx, [primary, *([second] if second is not None else [])])
+        if down is not None:
+            findings.append(down)
+            return Outcome(f"{host}: no network ({down.data.get('cause')})", findings, data)
         finding = failure(primary, host, ctx.timeout, second)
         if second is not None and second.ok:
             finding = replace(finding, message=finding.message + (
