@@ -288,6 +288,7 @@ def test_system_resolver_that_never_answers(pair: Pair) -> None:
     code, report, _ = pair.doctor("--base-url", f"https://{NAME}:{port}")
     assert _statuses(report) == statuses("dns"), report
     finding = _finding(report, "dns", "DNS_TIMEOUT")
-    assert finding["message"] == f"No DNS answer for {NAME} from the system resolver within 1 s."
+    assert finding["message"] == (f"No DNS answer for {NAME} within 1 s: the name server {SRV4} "
+                                  "(from /etc/resolv.conf) did not answer.")
     assert _check(report, "dns")["data"]["direct"]["error"] == "timeout"
     assert code == 1

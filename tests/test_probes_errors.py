@@ -74,8 +74,8 @@ def test_cause_cycles_do_not_hang() -> None:
 
 
 def test_the_map_in_the_docstring_names_every_code() -> None:
-    from checks.net.dns import DNS_CODE
-    from checks.net.tcp import TCP_CODE
+    from cborg_doctor_checks.net.dns import DNS_CODE
+    from cborg_doctor_checks.net.tcp import TCP_CODE
 
     doc = errors.__doc__ or ""
     for code in {*TCP_CODE.values(), *DNS_CODE.values(), *errors.TLS_CODE.values()}:

@@ -46,7 +46,7 @@ DNS_NXDOMAIN = Code(
 DNS_TIMEOUT = Code(
     "DNS_TIMEOUT",
     Severity.FAIL,
-    "No DNS answer for {host} from {resolver} within {seconds:g} s: {who} did not answer.",
+    "No DNS answer for {host} within {seconds:g} s: {who} did not answer.",
     causes={
         "timeout": Cause("the name server never answers", (
             "Check that {who} is the DNS server this network gives you: one left behind by a "
@@ -64,26 +64,26 @@ DNS_TIMEOUT = Code(
 DNS_FAILED = Code(
     "DNS_FAILED",
     Severity.FAIL,
-    "The DNS lookup of {host} through {resolver} failed: {reason}.",
+    "The DNS lookup of {host} failed: {reason}.",
     causes={
         "servfail": Cause("the name server answered SERVFAIL", (
-            "{who} could not resolve {host} (SERVFAIL): try again in a minute. If it "
+            "Try again in a minute: {who} could not resolve {host} (SERVFAIL). If it "
             "persists, that server cannot reach the Internet's DNS: use another DNS server, "
             "or ask the network's administrators.",
         )),
         "refused_dns": Cause("the name server REFUSED the query", (
-            "{who} refuses to answer this machine: it serves only its own network (often one "
-            "left behind by a VPN or another network). Reconnect to the network or the VPN so "
-            "that it gives you a DNS server that serves you, or {change}.",
+            "Use a DNS server that serves you: {who} refuses to answer this machine, it "
+            "serves only its own network (often one left behind by a VPN or another network). "
+            "Reconnect to the network or the VPN so that it gives you one, or {change}.",
         )),
         "dns_closed": Cause("nothing listens for DNS at the name server (port unreachable)", (
-            "No DNS server listens on {who}: if it is this machine's own resolver "
+            "Nothing listens for DNS at {who}: if it is this machine's own resolver "
             "(systemd-resolved, dnsmasq), start it (`sudo systemctl start systemd-resolved`); "
             "otherwise {change}.",
         )),
         "dns_unreachable": Cause("there is no route to the name server", (
-            "{who} cannot be reached from here (no route): it came from a network or VPN that "
-            "is gone. Reconnect the VPN or the network so that DNS is set up again, or "
+            "Reconnect the VPN or the network so that DNS is set up again: {who} cannot be "
+            "reached from here (no route), it came from a network or VPN that is gone; or "
             "{change}.",
         )),
         "no_nameserver": Cause("no name server is configured", (
@@ -150,10 +150,10 @@ DNS_CODE = MappingProxyType({
 _REASONS = MappingProxyType({
     "servfail": "{who} answered SERVFAIL",
     "refused_dns": "{who} REFUSED the query",
-    "dns_closed": "no DNS server listens on {who} (port unreachable)",
+    "dns_closed": "nothing listens for DNS at {who} (port unreachable)",
     "dns_unreachable": "there is no route to {who} ({detail})",
     "no_nameserver": "no name server is configured ({detail})",
-    "dns": "\"{detail}\"",
+    "dns": "{resolver} says \"{detail}\"",
 })
 _SOURCES = MappingProxyType({"--nameserver": "given with --nameserver"})
 

@@ -140,7 +140,7 @@ def finding(found: Offline, said: Sequence[str] = (), data: dict | None = None) 
 
 
 def _vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
-    from checks.platform.vpn import find_tunnels, running_clients
+    from ..platform.vpn import find_tunnels, running_clients
 
     clients = running_clients(snap.processes or ())
     tunnels = find_tunnels(facts, snap, clients, set(), None)
