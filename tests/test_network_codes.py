@@ -47,5 +47,5 @@ def test_explain_prints_the_declared_fix(code: str, home: Path) -> None:
                     if c.code == code)
     run = run_doctor("--explain", code, home=home)
     assert run.code == 0
-    for step in declared.fix:
+    for step in (*declared.fix, *(s for c in declared.causes.values() for s in c.fix)):
         assert fill(step, {}) in run.stdout

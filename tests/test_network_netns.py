@@ -259,6 +259,8 @@ def test_stale_hosts_entry_disagrees_with_dns(pair: Pair) -> None:
     finding = _finding(report, "dns", "DNS_INCONSISTENT")
     assert f"the system gives 10.231.0.99, the name servers ({SRV4}) give {SRV4}" in (
         finding["message"])
+    assert finding["fix"] == [f"Remove the line `10.231.0.99 {NAME}` from /etc/hosts: it sends "
+                              f"{NAME} to 10.231.0.99, away from what DNS gives ({SRV4})."]
     # The clients follow the hosts file and cannot connect; the verdict names the cause.
     assert _check(report, "net.ipv4")["status"] == "fail"
     assert report["verdict"]["code"] == "DNS_INCONSISTENT"

@@ -125,20 +125,52 @@ def test_every_dns_kind_has_a_code_and_its_own_fix() -> None:
     codes = {code.code: code for code in dns_check.CODES}
     for kind, name in dns_check.DNS_CODE.items():
         code = codes[name]
-        if code.causes:
-            assert kind in code.causes or name == "NETWORK_DOWN", (kind, name)
+        if code.causes and kind != "nxdomain" and name != "NETWORK_DOWN":
+            assert kind in code.causes, (kind, name)
     assert TCP_CODE == {"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT", "no_route": "NO_ROUTE"}
 
 
 @pytest.mark.parametrize("code", [c for c in dns_check.CODES if c.causes], ids=lambda c: c.code)
 def test_a_cause_gets_only_its_own_steps(code: Code) -> None:
     for cause, declared in code.causes.items():
-        finding = dns_check.for_host(code.finding(cause=cause), "api.cborg.lbl.gov")
-        others = {step for other, c in code.causes.items() if other != cause for step in c.fix}
-        assert finding.fix and not others & set(code.causes[cause].fix)
+        host = "api-local.cborg.lbl.gov" if cause == "local_only" else "api.cborg.lbl.gov"
+        finding = dns_check.for_host(code.finding(cause=cause), host)
+        others = {step for other, c in code.causes.items()
+                  if other not in (cause, "unknown") for step in c.fix}
+        assert finding.fix
+        if cause != "unknown":  # only an unreadable hosts file leaves every step possible
+            assert not others & set(declared.fix), (code.code, cause)
         assert len(finding.fix) == len(declared.fix), (code.code, cause, finding.fix)
         if cause != "servfail":
             assert not any("SERVFAIL" in step for step in finding.fix), (code.code, cause)
+
+
+@pytest.mark.parametrize(("host", "proxy", "cause"), [
+    ("api.cborg.lbl.gov", False, "filtered"), ("API.cborg.lbl.gov.", False, "filtered"),
+    ("api-local.cborg.lbl.gov", False, "local_only"), ("api.cborg.lbl.go", False, "typo"),
+    ("proxy.corp.test", True, "proxy"),
+])
+def test_nxdomain_cause_by_host(host: str, proxy: bool, cause: str) -> None:
+    assert dns_check.nxdomain_cause(host, proxy) == cause
+    assert cause in dns_check.DNS_NXDOMAIN.causes
+
+
+def test_inconsistent_answers_name_the_cause_found() -> None:
+    system = Lookup("gw.test", "system", Answer(("10.0.0.99",)), Answer(error="no_answer"))
+    direct = Lookup("gw.test", "nameserver", Answer(("10.0.0.1",)), Answer(error="no_answer"),
+                    servers=("10.0.0.53",))
+    stale = dns_check.disagreement(system, direct, "10.0.0.99 gw.test")
+    assert stale is not None and stale.fix == (
+        "Remove the line `10.0.0.99 gw.test` from /etc/hosts: it sends gw.test to 10.0.0.99, "
+        "away from what DNS gives (10.0.0.1).",)
+    assert stale.message.endswith(" /etc/hosts has `10.0.0.99 gw.test`.")
+    assert dns_check.disagreement(system, direct, "", vpn=True).fix == (dns_check._SPLIT_STEP,)
+    assert dns_check.disagreement(system, direct, "").fix == (dns_check._CACHE_STEP,)
+    assert len(dns_check.disagreement(system, direct).fix) == 3  # hosts file unknown
+    silent = _lookup("timeout", method="nameserver", servers=("10.0.0.53",))
+    quiet = dns_check.disagreement(system, silent, "")
+    assert quiet is not None and quiet.severity is Severity.INFO
+    assert quiet.fix[0].startswith("Nothing to do while your clients connect")
 
 
 def _lookup(kind: str, detail: str = "", method: str = "system",

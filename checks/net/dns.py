@@ -17,10 +17,11 @@ from typing import Any
 from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.findings import fill
 from cborg_doctor.options import parse_nameserver
+from cborg_doctor.osfacts import for_context
 from cborg_doctor.probes import proxy, resolve
 from cborg_doctor.probes.http import prefetch_httpx
 from cborg_doctor.probes.together import together
-from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
+from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_ip_literal, is_loopback
 
 from . import offline
 
@@ -34,12 +35,23 @@ DNS_NXDOMAIN = Code(
     "DNS_NXDOMAIN",
     Severity.FAIL,
     "{host} does not exist according to {resolver} (NXDOMAIN).",
-    fix=(
-        "Check the spelling of the base URL: the gateway is https://api.cborg.lbl.gov.",
-        LOCAL_ONLY_STEP,
-        "If other names resolve but this one does not, your network filters DNS: try "
-        "another network, or ask its administrators.",
-    ),
+    causes={
+        "typo": Cause("the name is not a CBorg host", (
+            "Check the spelling of the base URL ({host}): the gateway is "
+            "https://api.cborg.lbl.gov.",
+        )),
+        "filtered": Cause("api.cborg.lbl.gov, which exists in public DNS, is denied", (
+            "{host} exists in public DNS, so this network's DNS hides it (a DNS filter, or a "
+            "VPN's DNS without a view of it): try another network or reconnect the VPN, or ask "
+            "the network's administrators to allow it.",
+        )),
+        "local_only": Cause("api-local.cborg.lbl.gov is asked for off LBLnet", (LOCAL_ONLY_STEP,)),
+        "proxy": Cause("the proxy's host name does not exist", (
+            "Check the proxy's host name ({host}) in HTTPS_PROXY/HTTP_PROXY: a proxy that "
+            "exists only on one network (the office's) does not resolve elsewhere, so unset "
+            "the variable there.",
+        )),
+    },
     explain="The name server answered that the name does not exist. Typical causes: a typo "
     "in the base URL, the LBLnet-only host api-local used off-site, or a DNS filter.",
 )
@@ -117,18 +129,34 @@ DNS_NO_IPV4 = Code(
     fix=("Clients on IPv4-only networks cannot reach it; use https://api.cborg.lbl.gov.",),
     explain="Only IPv6 addresses were returned, so only IPv6 is tested.",
 )
+HOSTS_FILE = "/etc/hosts"
+_CACHE_STEP = ("Flush the DNS cache (macOS: `sudo killall -HUP mDNSResponder`; Windows: "
+               "`ipconfig /flushdns`; Linux: `resolvectl flush-caches`).")
+_SPLIT_STEP = "On a VPN, the VPN's DNS may not be in use (split DNS): reconnect the VPN."
 DNS_INCONSISTENT = Code(
     "DNS_INCONSISTENT",
     Severity.WARN,
     "The system resolver and DNS disagree about {host}: the system gives {system}, the "
-    "name servers ({servers}) give {direct}.",
-    fix=(
-        "Look for a stale entry for {host} in /etc/hosts (Windows: "
-        "C:\\Windows\\System32\\drivers\\etc\\hosts) and remove it.",
-        "Flush the DNS cache (macOS: `sudo killall -HUP mDNSResponder`; Windows: "
-        "`ipconfig /flushdns`; Linux: `resolvectl flush-caches`).",
-        "On a VPN, the VPN's DNS may not be in use (split DNS): reconnect the VPN.",
-    ),
+    "name servers ({servers}) give {direct}.{hosts_note}",
+    causes={
+        "hosts": Cause("the hosts file names the host", (
+            "Remove the line `{hosts_line}` from {hosts_file}: it sends {host} to {system}, "
+            "away from what DNS gives ({direct}).",
+        )),
+        "split_dns": Cause("no hosts entry, and a VPN is up", (_SPLIT_STEP,)),
+        "cache": Cause("no hosts entry and no VPN", (_CACHE_STEP,)),
+        "system_only": Cause("only the system resolver answers", (
+            "Nothing to do while your clients connect: the system's own resolver (a VPN's "
+            "scoped DNS, a local resolver) knows {host} although {servers} do not answer for "
+            "it.",
+        )),
+        "unknown": Cause("the hosts file could not be read", (
+            "Look for a stale entry for {host} in /etc/hosts (Windows: "
+            "C:\\Windows\\System32\\drivers\\etc\\hosts) and remove it.",
+            _CACHE_STEP,
+            _SPLIT_STEP,
+        )),
+    },
     explain="getaddrinfo (what your programs use) and a direct DNS query returned different "
     "addresses: a hosts-file entry, split-horizon DNS, or a VPN whose DNS is not in use.",
 )
@@ -183,8 +211,17 @@ def who(found: resolve.Lookup, kind: str, other: resolve.Lookup | None = None) -
     return "the system's name servers"
 
 
+def nxdomain_cause(host: str, proxy_host: bool = False) -> str:
+    if proxy_host:
+        return "proxy"
+    name = host.lower().rstrip(".")
+    if name == LOCAL_ONLY_HOST:
+        return "local_only"
+    return "filtered" if is_cborg_host(name) else "typo"
+
+
 def failure(found: resolve.Lookup, host: str, timeout: float,
-            other: resolve.Lookup | None = None) -> Finding:
+            other: resolve.Lookup | None = None, proxy_host: bool = False) -> Finding:
     """The finding for a lookup with no address; `other` refines the system's vague errors."""
     kind = found.error or "dns"
     if kind == "dns" and other is not None and not other.ok and other.error in DNS_CODE:
@@ -194,8 +231,9 @@ def failure(found: resolve.Lookup, host: str, timeout: float,
     facts = dict(host=host, resolver=describe_resolver(found), seconds=timeout, detail=detail,
                  who=who(found, kind, other), resolv_conf=resolve.RESOLV_CONF,
                  change=_change(found, other))
+    cause = nxdomain_cause(host, proxy_host) if kind == "nxdomain" else kind
     finding = code.finding(
-        cause=kind, reason=fill(_REASONS.get(kind, detail), facts),
+        cause=cause, reason=fill(_REASONS.get(kind, detail), facts),
         data={"kind": kind, "detail": detail, "system_said": found.detail
               if found.method == "system" else ""}, **facts,
     )
@@ -240,9 +278,11 @@ def for_host(finding: Finding, host: str) -> Finding:
     return replace(finding, fix=tuple(s for s in finding.fix if s != LOCAL_ONLY_STEP))
 
 
-def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | None:
+def disagreement(system: resolve.Lookup, direct: resolve.Lookup,
+                 hosts_line: str | None = None, vpn: bool = False) -> Finding | None:
     """DNS_INCONSISTENT when the two methods share no address for a family both answer,
-    or the system resolver answers while the name servers do not."""
+    or the system resolver answers while the name servers do not. `hosts_line` is the
+    hosts file's line for the host ("" when it has none, None when unknown)."""
     if system.ok and direct.ok:
         pairs = ((system.a, direct.a), (system.aaaa, direct.aaaa))
         if not any(
@@ -255,14 +295,42 @@ def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | No
     # The system answers and the name servers do not: often split DNS (a VPN's scoped
     # resolver, macOS), which works for the clients; worth knowing, not a warning.
     severity = Severity.WARN if direct.ok else Severity.INFO
+    if hosts_line:
+        cause = "hosts"
+    elif hosts_line is None:
+        cause = "unknown"
+    elif not direct.ok:
+        cause = "system_only"
+    else:
+        cause = "split_dns" if vpn else "cache"
     return DNS_INCONSISTENT.finding(
         severity=severity,
+        cause=cause,
         host=system.host,
         system=_shown(system),
         direct=_shown(direct),
         servers=", ".join(direct.servers) or "configured",
-        data={"system": list(system.addresses), "direct": list(direct.addresses)},
+        hosts_line=hosts_line or "", hosts_file=HOSTS_FILE,
+        hosts_note=f" {HOSTS_FILE} has `{hosts_line}`." if hosts_line else "",
+        data={"system": list(system.addresses), "direct": list(direct.addresses),
+              "cause": cause},
     )
+
+
+def hosts_line(ctx: RunContext, host: str) -> str | None:
+    """The hosts file's line naming `host`: "" when none does, None when it cannot be read."""
+    facts = for_context(ctx)
+    if facts.system == "Windows":
+        return None
+    text = facts.read_text(HOSTS_FILE)
+    if text is None:
+        return None
+    wanted = host.lower().rstrip(".")
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and wanted in (name.lower().rstrip(".") for name in fields[1:]):
+            return " ".join(fields)[:200]
+    return ""
 
 
 def _shown(found: resolve.Lookup) -> str:
@@ -306,7 +374,7 @@ def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision
     data = {"proxy": decision.shown, "proxy_lookup": lookup_data(found)}
     if found.ok:
         return [], data, found
-    finding = failure(found, host, ctx.timeout)
+    finding = failure(found, host, ctx.timeout, proxy_host=True)
     message = f"The proxy's host name cannot be resolved: {finding.message}"
     return [replace(finding, message=message)], data, found
 
@@ -363,8 +431,10 @@ def run(ctx: RunContext) -> Outcome:
         findings.append(finding)
         return Outcome(f"{host}: {primary.error} ({describe_resolver(primary)})", findings, data)
     findings += family_notes(primary)
-    if second is not None:
-        odd = disagreement(primary, second)
+    if second is not None and disagreement(primary, second) is not None:
+        facts = for_context(ctx)
+        vpn = bool(offline.vpn_state(facts, facts.snapshot())[1]) if second.ok else False
+        odd = disagreement(primary, second, hosts_line(ctx, host), vpn)
         if odd is not None:
             findings.append(odd)
     return Outcome(summary(primary), findings, data)

@@ -139,7 +139,7 @@ def finding(found: Offline, said: Sequence[str] = (), data: dict | None = None) 
                                              **(data or {})})
 
 
-def _vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
+def vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
     from ..platform.vpn import find_tunnels, running_clients
 
     clients = running_clients(snap.processes or ())
@@ -164,7 +164,7 @@ def offline(ctx: RunContext, destinations: Sequence[tuple[str, str]], port: int 
         return None  # the usual case: one route lookup, no interface scan
     labelled = [(label, r) for label, r in routes if label]
     snap = facts.snapshot()
-    clients, tunnels = _vpn_state(facts, snap)
+    clients, tunnels = vpn_state(facts, snap)
     return judge(snap, labelled, clients, tunnels)
 
 
