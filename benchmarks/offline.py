@@ -43,16 +43,26 @@ def sh(*cmd: str) -> None:
 
 
 def build(ns: str, scenario: str) -> None:
+    """`ns` (with a peer namespace `ns`p on a veth link unless only loopback is wanted)."""
     sh("ip", "netns", "add", ns)
     sh("ip", "-n", ns, "link", "set", "lo", "up")
     server = "10.231.77.53"
     if scenario != "loopback":
-        sh("ip", "-n", ns, "link", "add", "d0", "type", "dummy")
-        sh("ip", "-n", ns, "addr", "add", "10.231.5.2/24", "dev", "d0")
-        sh("ip", "-n", ns, "link", "set", "d0", "up")
+        peer = f"{ns}p"
+        sh("ip", "netns", "add", peer)
+        sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
+           "netns", peer)
+        sh("ip", "-n", ns, "addr", "add", "10.231.5.2/24", "dev", "eth0")
+        sh("ip", "-n", peer, "addr", "add", "10.231.5.1/24", "dev", "eth0")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        sh("ip", "-n", peer, "link", "set", "eth0", "up")
     if scenario in ("drop", "closed"):
-        sh("ip", "-n", ns, "route", "add", "default", "dev", "d0")
+        sh("ip", "-n", ns, "route", "add", "default", "via", "10.231.5.1")
         server = "10.231.5.1" if scenario == "drop" else "127.0.0.1"
+    if scenario == "drop":  # the peer swallows DNS queries
+        subprocess.run(["ip", "netns", "exec", f"{ns}p", "nft", "-f", "-"], check=True,
+                       input="table inet bench { chain dns_in { type filter hook input priority 0; "
+                       "udp dport 53 drop; }; }\n", text=True, capture_output=True, timeout=30)
     etc = Path("/etc/netns") / ns
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "resolv.conf").write_text(f"nameserver {server}\noptions timeout:1 attempts:1\n")
@@ -91,7 +101,8 @@ def main() -> None:
             print(f"{scenario:10} {statistics.median(times):13.2f}s {max(times):6.2f}s  "
                   f"{verdict:14} {statistics.median(sdk):10.2f}s")
         finally:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+            for name in (ns, f"{ns}p"):
+                subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
             shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
 
 
