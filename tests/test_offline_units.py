@@ -258,7 +258,14 @@ def test_offline_says_what_it_saw_and_the_fix_for_that_cause() -> None:
         'resolver says "Temporary failure in name resolution".')
     assert finding.fix == offline.NETWORK_DOWN.causes["no_route"].fix
     bare = offline.finding(offline.judge(_snap(LO, BARE), routes))  # type: ignore[arg-type]
-    assert "wlan0" in bare.fix[0] and "<interface>" not in bare.fix[0]
+    assert "wlan0" in bare.fix[0] and "<interface" not in bare.fix[0]
+    off = offline.judge(_snap(LO, DOWN), routes)
+    assert off is not None and off.seen.startswith("no network interface is up except loopback "
+                                                  "(eth1 is down), and there is no route")
+    assert "`sudo ip link set eth1 up`" in offline.finding(off).fix[0]
+    alone = offline.finding(offline.judge(_snap(LO), routes))  # type: ignore[arg-type]
+    assert alone.fix == ("Connect to a network: turn Wi-Fi on or plug in the network cable "
+                         "(Linux: `nmcli radio wifi on`), then run the doctor again.",)
 
 
 def test_unknown_interfaces_still_name_the_missing_route() -> None:

@@ -41,9 +41,8 @@ NETWORK_DOWN = Code(
     causes={
         "no_interface": Cause(
             "no network interface but loopback is up",
-            ("Connect to a network: turn Wi-Fi on or plug in the network cable (Linux: "
-             "`nmcli radio wifi on`, or `sudo ip link set <interface> up`), then run the "
-             "doctor again.",)),
+            ("Connect to a network: turn Wi-Fi on or plug in the network cable ({bring_up}), "
+             "then run the doctor again.",)),
         "no_address": Cause(
             "an interface is up but has no IP address",
             ("Reconnect to the network so it gives {interfaces} an address: turn Wi-Fi off "
@@ -114,8 +113,10 @@ def judge(snap: Snapshot, routes: Sequence[tuple[str, LocalRoute]],
     up = [i for i in snap.interfaces if i.up is not False and not _is_loopback(i)]
     addressed = [i for i in up if i.routable()]
     if not up:
-        return Offline("no_interface", f"no network interface is up except loopback, and "
-                       f"{no_route}")
+        down = [i for i in snap.interfaces if i.up is False and not _is_loopback(i)]
+        note = f" ({_names(down)} {'is' if len(down) == 1 else 'are'} down)" if down else ""
+        return Offline("no_interface", f"no network interface is up except loopback{note}, "
+                       f"and {no_route}", interfaces=_names(down))
     if not addressed:
         verb = "is" if len(up) == 1 else "are"
         return Offline("no_address", f"{_names(up)} {verb} up but without an IP address, and "
@@ -134,9 +135,17 @@ def finding(found: Offline, said: Sequence[str] = (), data: dict | None = None) 
     """The NETWORK_DOWN finding; `said` quotes the resolver's and sockets' own words."""
     quoted = "".join(f" {text}" for text in said if text)
     return NETWORK_DOWN.finding(
-        cause=found.cause, seen=found.seen, said=quoted, interfaces=found.interfaces or
-        "<interface>", vpn=found.vpn, data={"kind": "network_down", "cause": found.cause,
-                                             **(data or {})})
+        cause=found.cause, seen=found.seen, said=quoted, interfaces=found.interfaces,
+        vpn=found.vpn, bring_up=_bring_up(found), data={"kind": "network_down",
+                                                      "cause": found.cause, **(data or {})})
+
+
+def _bring_up(found: Offline) -> str:
+    """The command that brings the interfaces up, when the doctor saw which are down."""
+    if found.cause == "no_interface" and found.interfaces:
+        first = found.interfaces.split(", ")[0]
+        return f"Linux: `sudo ip link set {first} up` or `nmcli radio wifi on`"
+    return "Linux: `nmcli radio wifi on`"
 
 
 def vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
