@@ -309,3 +309,40 @@ def test_resolution_says_what_happened() -> None:
     assert Resolution(error="Temporary failure in name resolution").why() == (
         "did not resolve: Temporary failure in name resolution")
     assert Resolution(("10.0.0.1",)).addresses == ("10.0.0.1",)
+
+
+# ── the route lookups, through recorded OS facts ─────────────────────────────────────
+
+
+def _context(routes: dict) -> object:
+    from cborg_doctor.options import Options
+    from cborg_doctor.osfacts import RecordedOSFacts
+    from cborg_doctor.session import build_context
+
+    facts = RecordedOSFacts(psutil={
+        "net_if_addrs": {"lo": [{"family": "AF_INET", "address": "127.0.0.1"}],
+                         "eth0": [{"family": "AF_INET", "address": "192.168.1.20"}]},
+        "net_if_stats": {"lo": {"isup": True}, "eth0": {"isup": True}}, "processes": []},
+        routes=routes)
+    return build_context(Options(base_url="https://api.cborg.lbl.gov"), env={}, osfacts=facts)
+
+
+def test_an_ipv4_machine_without_ipv6_is_not_offline() -> None:
+    """An IPv6-only gateway with no IPv6 route here is NO_ROUTE, not NETWORK_DOWN."""
+    ctx = _context({"2001:db8:cb::10": {"error": "no_route"}, offline.OUTSIDE[0]: "192.168.1.20",
+                    offline.OUTSIDE[1]: {"error": "no_route"}})
+    gateway = [("the gateway's address 2001:db8:cb::10", "2001:db8:cb::10")]
+    assert offline.offline(ctx, gateway, name_outside=False) is None  # type: ignore[arg-type]
+
+
+def test_no_route_anywhere_is_offline_and_names_only_what_was_asked() -> None:
+    ctx = _context({"2001:db8:cb::10": {"error": "no_route"},
+                    offline.OUTSIDE[0]: {"error": "no_route"},
+                    offline.OUTSIDE[1]: {"error": "no_route"}})
+    gateway = [("the gateway's address 2001:db8:cb::10", "2001:db8:cb::10")]
+    found = offline.offline(ctx, gateway, name_outside=False)  # type: ignore[arg-type]
+    assert found is not None and found.cause == "no_route"
+    assert found.seen == ("eth0 has 192.168.1.20, but there is no route to the gateway's "
+                          "address 2001:db8:cb::10 (Network is unreachable)")
+    # A route the recording does not know is unknown, never "no route".
+    assert offline.offline(_context({}), gateway) is None  # type: ignore[arg-type]

@@ -157,20 +157,19 @@ def vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
 
 
 def offline(ctx: RunContext, destinations: Sequence[tuple[str, str]], port: int = 443,
-            outside: bool = True) -> Offline | None:
+            name_outside: bool = True) -> Offline | None:
     """Look the routes up (and, when none exists, the interfaces): is this machine offline?
 
-    `destinations` are (label, IP address) pairs; loopback ones are left out, and the
-    `OUTSIDE` stand-ins are added unless `outside` is false.
+    `destinations` are (label, IP address) pairs; loopback ones are left out. The
+    `OUTSIDE` stand-ins are always looked up too (a machine with IPv4 but no IPv6 is not
+    offline), and named "the Internet" in the message when `name_outside` is true.
     """
     facts = for_context(ctx)
     wanted = [(label, address) for label, address in destinations if not _loopback(address)]
-    if outside:
-        wanted.append(("the Internet", OUTSIDE[0]))
-        wanted.append(("", OUTSIDE[1]))
+    wanted += [("the Internet" if name_outside else "", OUTSIDE[0]), ("", OUTSIDE[1])]
     routes = [(label, facts.route(address, port)) for label, address in wanted]
     if any(r.error != "no_route" for _, r in routes):
-        return None  # the usual case: one route lookup, no interface scan
+        return None  # the usual case: a route lookup or two, no interface scan
     labelled = [(label, r) for label, r in routes if label]
     snap = facts.snapshot()
     clients, tunnels = vpn_state(facts, snap)

@@ -227,7 +227,7 @@ def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: s
     what = "the proxy" if label.startswith("the proxy") else "the gateway"
     destinations = [(f"{what}'s address {address}", address)
                     for _, address in sorted(picked.items())]
-    down = offline.offline(ctx, destinations, port, outside=False)
+    down = offline.offline(ctx, destinations, port, name_outside=False)
     if down is None:
         return None
     said = results[0].detail or "Network is unreachable"
