@@ -253,7 +253,7 @@ def network_down(ctx: RunContext, failed: Sequence[resolve.Lookup]) -> Finding |
     servers: list[tuple[str, str]] = []
     said: list[str] = []
     for found in failed:
-        if found.error in ("nxdomain", "no_answer"):
+        if found.ok or found.error in ("nxdomain", "no_answer"):
             return None  # a name server answered: the network works
         if found.method == "nameserver" and found.source == "--nameserver" \
                 and found.error != "dns_unreachable":
@@ -429,7 +429,8 @@ def run(ctx: RunContext) -> Outcome:
                 f" Your clients go through the proxy {decision.shown}, which resolves names "
                 "itself, so this only matters without the proxy."))
         findings.append(finding)
-        return Outcome(f"{host}: {primary.error} ({describe_resolver(primary)})", findings, data)
+        kind = finding.data.get("kind") or primary.error
+        return Outcome(f"{host}: {kind} ({describe_resolver(primary)})", findings, data)
     findings += family_notes(primary)
     if second is not None and disagreement(primary, second) is not None:
         facts = for_context(ctx)
