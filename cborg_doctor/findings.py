@@ -134,6 +134,8 @@ class Code:
     ) -> Finding:
         """Make a finding; `message` and the fix steps are filled with `facts`."""
         own = self.causes[cause].fix if cause is not None and cause in self.causes else ()
+        if cause is not None and cause not in self.causes:
+            facts = {"cause": cause, **facts}  # a template's {cause} fact, not a cause key
         return Finding(
             code=self.code,
             severity=severity or self.severity,

@@ -57,7 +57,10 @@ FACTS: dict[str, Any] = {
     "info": "HTTP 500", "model": "lbl/llama", "suggest": "lbl/llama", "plain": "lbl/llama",
     "details": "vision, prompt caching", "ttft": "310 ms", "total": "1.2 s", "cost": "cost $0.0001",
     "rate": "17.5 %", "kinds": "HTTP 503 × 5, timed out × 2", "phase": "first byte", "p50": "170 ms",
-    "p95": "950 ms",
+    "p95": "950 ms", "places": "~/.continue/config.yaml, ~/.aider.conf.yml",
+    "note": "both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are set", "request": "POST /v1/chat/completions",
+    "key": "sk-…Xy12 from $CBORG_API_KEY", "cause": "The tool sends the key to api.openai.com.",
+    "shows": "\"Incorrect API key provided\"",
 }
 # Facts that are an optional tail (" (…)", "; …") and are often empty.
 SUFFIXES: dict[str, str] = {
@@ -67,6 +70,7 @@ SUFFIXES: dict[str, str] = {
     "shape_hint": " The config.key check found such a problem above.", "when": " on 2026-11-20, 11 days ago",
     "estimate": " (estimated)", "reset": ", reset on 2026-12-05", "nearest": "; the closest is 'lbl/llama'",
     "retry": "; retry after 20 s", "cluster": "; all on IPv6", "line": ", line 7",
+    "hosts_note": " /etc/hosts has an entry for it.",
 }
 COUNTS = ("count", "files", "failed", "attempts", "rounds", "which", "setups")
 # Facts whose shape differs between codes.
@@ -74,6 +78,9 @@ PER_CODE: dict[str, dict[str, Any]] = {
     "HTTP_PROXY_AUTH": {"where": "CONNECT"},
     "CLIENT_KEY_IN_FILE": {"line": "line 7"},
     "CLIENTS_FOUND": {"setups": "2 tool setups", "files": "1 file"},
+    "CLIENT_KEY_SPREAD": {"count": 2},  # only ever raised for two places or more
+    "CLIENT_TOOL_SETTING": {"note": "both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are set"},
+    "NETWORK_DOWN": {"seen": "no interface but loopback is up", "said": " The gateway did not answer either."},
     "INTERMITTENT_LOSS": {"attempts": "40 attempts", "rounds": "20 rounds"},
 }
 
@@ -196,3 +203,11 @@ def test_shares_are_not_rounded_to_100_or_0() -> None:
     from cborg_doctor.formats.text import percent_text
 
     assert [percent_text(p) for p in (99.8, 0.2, 50, 100)] == ["99.8 %", "0.2 %", "50 %", "100 %"]
+
+
+def test_a_cause_fact_in_a_template_is_filled() -> None:
+    """`cause=` picks a code's own steps; for a code without causes it is the {cause} fact."""
+    (code,) = [c for c in CODES if c.code == "CLIENT_PATH_FAILED"]
+    facts = {**FACTS, **SUFFIXES}
+    message = code.finding(**{**facts, "cause": "The tool sends the key to api.openai.com."}).message
+    assert "<cause>" not in message and "The tool sends the key to api.openai.com." in message
