@@ -90,6 +90,22 @@ def redact(url: str) -> str:
         return re.sub(r"//[^/@]*@", "//***@", url)
 
 
+def passwords(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The passwords in any proxy URL of the environment, as written and URL-decoded."""
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    for _, value in environment_settings(env).values():
+        try:
+            secret = urlsplit(value if "://" in value else "http://" + value).password
+        except ValueError:
+            match = re.search(r"//[^/@:]*:([^/@]*)@", value)
+            secret = match.group(1) if match else None
+        if secret:
+            found += [secret, unquote(secret)]
+    return tuple(found)
+
+
 def environment_settings(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     """scheme → (variable name, value); the lower-case variable wins, as in urllib."""
     found: dict[str, tuple[str, str]] = {}

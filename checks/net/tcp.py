@@ -18,7 +18,9 @@ from cborg_doctor.probes import proxy, resolve, tcp
 from cborg_doctor.probes.errors import TCP_CODE
 from cborg_doctor.probes.http import REACHABLE_FACT
 
+from ..config.proxy import where_set
 from .dns import PROXY_FACT, listed
+from .proxied import PROXY_DOWN, down_finding
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost
@@ -185,6 +187,8 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     direct_results = results[len(everything) - len(direct):] if direct else []
     ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
     findings = judge(family, own, other, label, port, ctx.timeout)
+    if via_proxy:
+        findings = as_proxy_down(ctx, findings)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
     if ok:
@@ -206,6 +210,22 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     return Outcome(summary, findings, data)
 
 
+def as_proxy_down(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
+    """A proxy that accepts no connection at all is PROXY_DOWN: the advice is about the
+    proxy and its setting, not about the gateway's port."""
+    decision = proxy.decision(ctx)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.code in _BY_NAME and finding.code not in ("IPV4_BROKEN", "IPV6_BROKEN") and (
+                finding.severity is Severity.FAIL):
+            where = where_set(decision.source or "", ctx.home)
+            finding = down_finding(decision, str(finding.data.get("kind", "failed")),
+                                   listed(list(finding.data.get("failed", []))), ctx.target.host,
+                                   where)
+        out.append(finding)
+    return out
+
+
 def _dns_disagrees(ctx: RunContext) -> bool:
     result = ctx.result("dns")
     return result is not None and any(
@@ -225,7 +245,7 @@ IPV4_CHECK = Check(
     title="TCP over IPv4",
     run=run_ipv4,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN, PROXY_DOWN),
     order=80,
     description="TCP to each IPv4 address",
 )
@@ -234,7 +254,7 @@ IPV6_CHECK = Check(
     title="TCP over IPv6",
     run=run_ipv6,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, PROXY_DOWN),
     order=90,
     description="TCP to each IPv6 address",
 )
