@@ -37,7 +37,8 @@ def test_proxy_login_required(lab: Lab) -> None:
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
     finding = seen.finding("tls", "HTTP_PROXY_AUTH")
-    assert f"The proxy {proxy.url} wants a login (HTTP 407 on CONNECT)" in finding["message"]
+    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) wants a login (HTTP 407 on CONNECT); it " \
+           "offers Basic." == finding["message"]
     assert seen.report["verdict"]["code"] == "HTTP_PROXY_AUTH"
 
 
@@ -55,8 +56,9 @@ def test_proxy_down_is_the_root_cause(lab: Lab) -> None:
     closed = nf.closed_port()
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": f"http://127.0.0.1:{closed}"})
     expect(seen, {**statuses("net.ipv4", net_ipv6="skip"), "config.proxy": "pass"})
-    message = seen.finding("net.ipv4", "TCP_REFUSED")["message"]
-    assert f"TCP to the proxy 127.0.0.1 port {closed} is refused" in message
+    message = seen.finding("net.ipv4", "PROXY_DOWN")["message"]
+    assert f"TCP to 127.0.0.1 port {closed} is refused" in message
+    assert seen.codes("net.ipv4") == ["PROXY_DOWN"]
 
 
 def test_no_proxy_sends_the_gateway_direct(lab: Lab) -> None:
@@ -95,8 +97,9 @@ def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
     proxy.hosts.clear()  # it now refuses to leave loopback for gateway.test: 502
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
-    message = seen.finding("tls", "HTTP_NOT_GATEWAY")["message"]
-    assert "the proxy answered CONNECT with HTTP/1.1 502 Bad Gateway" in message
+    message = seen.finding("tls", "HTTP_PROXY_DENIED")["message"]
+    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) refused to open a tunnel to gateway.test:" \
+           f"{port}: HTTP 502, 'refusing to leave loopback'." == message
 
 
 def test_https_proxy_tunnels_tls_inside_tls(lab: Lab) -> None:
