@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 import trustme
+from cborg_doctor_checks.config.proxy import where_set
+from cborg_doctor_checks.net import proxied
+from cborg_doctor_checks.net.tls import strict_finding
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,9 +19,6 @@ from cborg_doctor.probes.proxy import ProxyDecision, passwords
 from cborg_doctor.probes.tls import PeerCert
 from cborg_doctor.probes.x509 import basic_constraints
 from cborg_doctor.secrets import ApiKey, Scrubber
-from cborg_doctor_checks.config.proxy import where_set
-from cborg_doctor_checks.net import proxied
-from cborg_doctor_checks.net.tls import strict_finding
 
 from . import realproxies as rp
 
@@ -223,7 +223,7 @@ def test_where_a_proxy_variable_is_set(tmp_path: Path) -> None:
     (config / "config.fish").write_text("set -gx HTTPS_PROXY http://old:3128\n")
     assert where_set("HTTPS_PROXY", tmp_path) == (
         "~/.bashrc line 2, ~/.zshrc line 1, ~/.config/fish/config.fish line 1")
-    assert where_set("ALL_PROXY", tmp_path).startswith("your environment")
+    assert where_set("ALL_PROXY", tmp_path) == "your shell, IDE or CI settings"
 
 
 def test_proxy_passwords_are_scrubbed_like_the_key() -> None:

@@ -94,7 +94,7 @@ def where_set(variable: str, home: Path | None) -> str:
         except OSError:
             continue
         places += [f"{shown} line {n}" for n, line in enumerate(lines, 1) if pattern.match(line)]
-    return ", ".join(places[:3]) if places else "your environment (shell, IDE or CI settings)"
+    return ", ".join(places[:3]) if places else "your shell, IDE or CI settings"
 
 
 def bundle_problem(path: str, directory: bool) -> str | None:
