@@ -58,13 +58,13 @@ def mitmdump_path() -> str:
     raise AssertionError  # unreachable
 
 
-def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path, ready: Path | None = None
-                    ) -> None:
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path, ready: Path | None = None,
+                    host: str = "127.0.0.1") -> None:
     until = time.monotonic() + START_BOUND
     while time.monotonic() < until:
         if proc.poll() is not None:
             raise RuntimeError(f"proxy exited with {proc.returncode}: {_tail(log)}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             if ready is None or ready.exists():
                 return
         time.sleep(0.1)
@@ -100,16 +100,21 @@ class RunningProxy:
     log: Path
     ca_file: Path | None = None
     own_folder: bool = False
+    host: str = "127.0.0.1"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.address}"
 
     def url_with_login(self, user: str, password: str) -> str:
         from urllib.parse import quote
 
-        return f"http://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{self.port}"
+        return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{self.address}"
 
     def close(self) -> None:
         _stop(self.proc)
@@ -142,14 +147,15 @@ def _hand_to_squid_user(folder: Path) -> None:
 def squid(hosts: Mapping[str, str], *, deny: str | None = None,
           basic: tuple[str, str] | None = None, ntlm: bool = False,
           bump_ca: nf.Pki | None = None, bump_key: bytes | None = None,
-          upstream_ca: Path | None = None) -> RunningProxy:
+          upstream_ca: Path | None = None, listen: str = "127.0.0.1") -> RunningProxy:
     """squid on loopback. `hosts` is its hosts_file; `deny` a domain it refuses CONNECT to
     (403 ERR_ACCESS_DENIED); `basic` a user and password (basic_ncsa_auth); `ntlm` offers
     NTLM (ntlm_fake_auth); `bump_ca` with `bump_key` intercepts TLS (ssl-bump), verifying
-    the gateway with `upstream_ca`."""
+    the gateway with `upstream_ca`. `listen` is 127.0.0.1 or ::1."""
     binary = require(SQUID, "squid-openssl (Debian)")
     folder = _squid_folder()
     port = free_port()
+    bind = f"[{listen}]:{port}" if ":" in listen else f"{listen}:{port}"
     (folder / "hosts").write_text("".join(f"{ip} {name}\n" for name, ip in hosts.items()))
     lines = [
         f"pid_filename {folder}/squid.pid", f"cache_log {folder}/cache.log", "access_log none",
@@ -164,7 +170,7 @@ def squid(hosts: Mapping[str, str], *, deny: str | None = None,
         subprocess.run([CERTGEN, "-c", "-s", str(folder / "ssl_db"), "-M", "4MB"], check=True,
                        capture_output=True, timeout=30)
         lines += [
-            f"http_port 127.0.0.1:{port} ssl-bump tls-cert={folder}/bump.pem "
+            f"http_port {bind} ssl-bump tls-cert={folder}/bump.pem "
             "generate-host-certificates=on dynamic_cert_mem_cache_size=4MB",
             f"sslcrtd_program {CERTGEN} -s {folder}/ssl_db -M 4MB",
             "sslcrtd_children 2 startup=1 idle=1",
@@ -174,7 +180,7 @@ def squid(hosts: Mapping[str, str], *, deny: str | None = None,
             shutil.copy(upstream_ca, folder / "upstream.pem")
             lines.append(f"tls_outgoing_options cafile={folder}/upstream.pem")
     else:
-        lines.append(f"http_port 127.0.0.1:{port}")
+        lines.append(f"http_port {bind}")
     if basic is not None:
         require(NCSA_AUTH, "squid (Debian)")
         hashed = subprocess.run(["openssl", "passwd", "-apr1", basic[1]], check=True,
@@ -198,14 +204,14 @@ def squid(hosts: Mapping[str, str], *, deny: str | None = None,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     try:
-        _wait_listening(proc, port, log)
+        _wait_listening(proc, port, log, host=listen)
     except RuntimeError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     ca = folder / "bump-ca.pem" if bump_ca is not None else None
     if ca is not None:
         shutil.copy(bump_ca.ca_file, ca)  # type: ignore[union-attr]
-    return RunningProxy("squid", port, proc, folder, log, ca, own_folder=True)
+    return RunningProxy("squid", port, proc, folder, log, ca, own_folder=True, host=listen)
 
 
 # ── tinyproxy ────────────────────────────────────────────────────────────────

@@ -98,7 +98,7 @@ def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
     message = seen.finding("tls", "HTTP_PROXY_DENIED")["message"]
-    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) refused to open a tunnel to gateway.test:" \
+    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) could not open a tunnel to gateway.test:" \
            f"{port}: HTTP 502, 'refusing to leave loopback'." == message
 
 

@@ -66,6 +66,49 @@ def test_squid_acl_denying_connect_is_the_proxys_doing(lab: Lab) -> None:
         _agree(lab, seen, port, env)
 
 
+def test_squid_on_ipv6_loopback_denying_connect(lab: Lab) -> None:
+    if not nf.ipv6_loopback():
+        import pytest
+
+        pytest.skip("no IPv6 on loopback here")
+    port = _gateway(lab)
+    with rp.running(rp.squid(HOSTS, deny=NAME, listen="::1")) as squid:
+        env = {"HTTPS_PROXY": squid.url, "SSL_CERT_FILE": str(lab.pki.ca_file)}
+        seen = lab.doctor(port=port, only=ALL, env=env)
+        expect(seen, {**statuses("tls", net_ipv4="skip"), "config.proxy": "pass"})
+        finding = seen.finding("tls", "HTTP_PROXY_DENIED")
+        assert finding["message"].startswith(f"The proxy http://[::1]:{squid.port} (from $HTTPS_PROXY)")
+        assert f"through the proxy [::1]:{squid.port};" in finding["fix"][0]
+        _agree(lab, seen, port, env)
+
+
+def test_squid_that_cannot_reach_the_gateway(lab: Lab) -> None:
+    closed = nf.closed_port()
+    lab.name(["127.0.0.1"])
+    with rp.running(rp.squid(HOSTS)) as squid:
+        env = {"HTTPS_PROXY": squid.url, "SSL_CERT_FILE": str(lab.pki.ca_file)}
+        seen = lab.doctor(port=closed, only=ALL, env=env)
+        finding = _denied(seen)
+        assert f"could not open a tunnel to {NAME}:{closed}: HTTP 503, X-Squid-Error: " \
+               "ERR_CONNECT_FAIL 111" in finding["message"]
+        assert finding["fix"][0].startswith(f"The proxy 127.0.0.1:{squid.port} could not reach "
+                                            f"{NAME}:{closed} itself")
+        _agree(lab, seen, closed, env)
+
+
+def test_proxy_that_drops_connections_is_proxy_down(lab: Lab) -> None:
+    port = _gateway(lab)
+    black_hole = nf.FullBacklog()
+    lab.closers.append(black_hole)
+    env = {"HTTPS_PROXY": f"http://127.0.0.1:{black_hole.port}", "SSL_CERT_FILE": str(lab.pki.ca_file)}
+    seen = lab.doctor(port=port, only=ALL, env=env)
+    expect(seen, {**statuses("net.ipv4", net_ipv6="skip"), "config.proxy": "pass"})
+    finding = seen.finding("net.ipv4", "PROXY_DOWN")
+    assert "is unanswered" in finding["message"]
+    assert finding["fix"][0].startswith("Connections to 127.0.0.1 are silently dropped")
+    _agree(lab, seen, port, env)
+
+
 def test_tinyproxy_refusing_the_port(lab: Lab) -> None:
     port = _gateway(lab)
     with rp.running(rp.tinyproxy(lab.tmp / "tinyproxy", connect_ports=(443,))) as tiny:

@@ -22,6 +22,11 @@ NO_PROXY_STEP = ("If {host} is reachable without the proxy (on LBLnet, the LBL V
 DIRECT_WORKS = ("{host} answers directly from here (TCP to {direct} connects), so NO_PROXY "
                 "is likely enough: `export NO_PROXY={host}`.")
 
+UPSTREAM_STEP = ("The proxy {proxy_address} could not reach {host}:{port} itself (HTTP {status}, "
+                 "{reason}): if other sites work through it, the gateway or the proxy's route to "
+                 "it is down; try again later, and tell your network's administrators if it lasts.")
+UPSTREAM_STATUSES = frozenset({502, 503, 504})
+
 HTTP_PROXY_DENIED = Code(
     "HTTP_PROXY_DENIED",
     Severity.FAIL,
@@ -30,11 +35,13 @@ HTTP_PROXY_DENIED = Code(
     fix=(
         "Ask your network's administrators to allow CONNECT to {host}:{port} through the proxy "
         "{proxy_address}; quote what it answered: HTTP {status}, {reason}.",
+        UPSTREAM_STEP,
         NO_PROXY_STEP,
     ),
     explain="The proxy your clients use answered CONNECT with an error of its own (squid's "
     "ERR_ACCESS_DENIED page, tinyproxy's 'Access violation', a block page): its rules do not "
-    "let clients reach the gateway. Nothing is wrong with the gateway or the key.",
+    "let clients reach the gateway. A 502/503/504 (squid's ERR_CONNECT_FAIL) means the proxy "
+    "could not reach the gateway itself. Nothing is wrong with the key.",
 )
 
 DOWN_STEPS = MappingProxyType({
@@ -111,13 +118,15 @@ def denied_finding(decision: ProxyDecision, answer: ProxyAnswer | None, host: st
     reason = refusal_reason(answer) if answer is not None else "no reason given"
     status = answer.status if answer is not None else "?"
     facts = {**_base(decision, host), "port": port, "status": status, "reason": reason}
+    upstream = status in UPSTREAM_STATUSES
+    message = (HTTP_PROXY_DENIED.summary.replace("refused to open", "could not open")
+               if upstream else None)
     finding = HTTP_PROXY_DENIED.finding(
-        **facts, data={"proxy_answer": answer.to_dict() if answer else None,
-                       "direct_reachable": list(direct)})
-    if direct:
-        steps = (finding.fix[0], DIRECT_WORKS.format(**facts, direct=", ".join(direct)))
-        finding = replace(finding, fix=steps)
-    return finding
+        message, **facts, data={"proxy_answer": answer.to_dict() if answer else None,
+                                "direct_reachable": list(direct), "upstream_failed": upstream})
+    first = UPSTREAM_STEP.format(**facts) if upstream else finding.fix[0]
+    second = DIRECT_WORKS.format(**facts, direct=", ".join(direct)) if direct else NO_PROXY_STEP.format(**facts)
+    return replace(finding, fix=(first, second))
 
 
 def auth_finding(decision: ProxyDecision, answer: ProxyAnswer | None, host: str,
