@@ -125,3 +125,16 @@ def test_proxy_by_name_is_resolved_by_the_name_server(lab: Lab) -> None:
     assert ("proxy.test", "A") in lab.dns.queries
     assert seen.check("http")["data"]["via_proxy"] == url
     assert len(proxy.tunnels) >= 3
+
+
+def test_plain_http_through_a_proxy_that_wants_a_login(lab: Lab) -> None:
+    server = lab.serve(nf.litellm(), tls=None)
+    proxy = _proxy(lab, require_auth="alice:pa55")
+    proxy.hosts["127.0.0.1"] = "127.0.0.1"
+    seen = lab.doctor(base_url=f"http://127.0.0.1:{server.port}", only=ALL,
+                      env={"HTTP_PROXY": proxy.url})
+    expect(seen, {**statuses("http", net_ipv6="skip"), "config.proxy": "pass"})
+    finding = seen.finding("http", "HTTP_PROXY_AUTH")
+    assert finding["message"] == (f"The proxy {proxy.url} (from $HTTP_PROXY) wants a login (HTTP 407 "
+                                  "on the request); it offers Basic.")
+    assert "`export HTTP_PROXY=http://USER:PASSWORD@127.0.0.1:" in finding["fix"][0]

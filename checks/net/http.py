@@ -250,13 +250,13 @@ def run(ctx: RunContext) -> Outcome:
     facts = {"host": ctx.target.host, "url": result.url, "proxy": proxy.decision(ctx).shown,
              "status": result.status, **verdict.facts}
     finding: Finding = verdict.code.finding(**facts)
-    if verdict.code is HTTP_PROXY_AUTH:
-        finding = auth_finding(proxy.decision(ctx), None, ctx.target.host, verdict.facts["where"])
-    elif verdict.code is HTTP_PROXY_DENIED:
+    if verdict.code in (HTTP_PROXY_AUTH, HTTP_PROXY_DENIED):  # the proxy's own answer
         from cborg_doctor.probes.proxyanswer import ProxyAnswer
 
-        answer = ProxyAnswer(result.status, result.detail)
-        finding = denied_finding(proxy.decision(ctx), answer, ctx.target.host, ctx.target.port)
+        answer = ProxyAnswer(result.status, result.detail, result.headers, result.text[:16384])
+        finding = (auth_finding(proxy.decision(ctx), answer, ctx.target.host, verdict.facts["where"])
+                   if verdict.code is HTTP_PROXY_AUTH else
+                   denied_finding(proxy.decision(ctx), answer, ctx.target.host, ctx.target.port))
     return Outcome(finding.message, [finding], data)
 
 
