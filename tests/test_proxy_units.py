@@ -10,7 +10,7 @@ import pytest
 import trustme
 from cborg_doctor_checks.config.proxy import where_set
 from cborg_doctor_checks.net import proxied
-from cborg_doctor_checks.net.tls import strict_finding
+from cborg_doctor_checks.net.tls import non_strict_in_chain, strict_finding
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -234,3 +234,15 @@ def test_proxy_passwords_are_scrubbed_like_the_key() -> None:
     scrub = Scrubber(key, found)
     text = scrub(f"key {key.reveal()} login alice:s3cr@t url http://alice:s3cr%40t@proxy")
     assert "s3cr" not in text and key.reveal() not in text and "alice" in text
+
+
+def test_a_non_strict_ca_sent_in_the_chain_is_named(tmp_path: Path) -> None:
+    loose_ca, _ = rp.non_strict_ca(tmp_path, organisation="Acme Inspection")
+    leaf = loose_ca.ca.issue_cert("gateway.test")
+    chain = [_der(pem.bytes()) for pem in leaf.cert_chain_pems]
+    assert non_strict_in_chain(chain) is None  # trustme sends the leaf only
+    chain.append(_der(loose_ca.ca_file.read_bytes()))
+    assert non_strict_in_chain(chain) == (
+        "Acme Inspection Root CA", "a Basic Constraints extension that is not marked critical")
+    strict = trustme.CA()
+    assert non_strict_in_chain([chain[0], _der(strict.cert_pem.bytes())]) is None

@@ -235,6 +235,7 @@ def test_squid_ssl_bump_with_the_organisations_ca(lab: Lab) -> None:
                in finding["message"]
         assert "Example Lab IT" in finding["message"]
         assert f"openssl s_client -proxy 127.0.0.1:{squid.port}" in finding["fix"][0]
+        assert not any(step.startswith("Careful") for step in finding["fix"])  # a strict CA
         _agree(lab, seen, port, env)
         fixed = {"HTTPS_PROXY": squid.url, "SSL_CERT_FILE": str(_bundle(lab, org.ca_file))}
         seen = lab.doctor(port=port, only=ALL, env=fixed, trust_lab_ca=False)
@@ -267,6 +268,12 @@ def test_ca_without_critical_basic_constraints_warns_before_python_313(lab: Lab)
     port = _gateway(lab)
     with rp.running(rp.squid(HOSTS, bump_ca=org, bump_key=key,
                              upstream_ca=lab.pki.ca_file)) as squid:
+        # Before the fix: the bundle advice warns that this CA breaks on Python 3.13+.
+        seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": squid.url}, trust_lab_ca=False)
+        finding = _intercepted(seen)
+        assert finding["fix"][-1].startswith("Careful: that CA (Example Lab Inspection Root CA) has "
+                                             "a Basic Constraints extension that is not marked "
+                                             "critical. A bundle with it works on Python 3.12")
         env = {"HTTPS_PROXY": squid.url, "SSL_CERT_FILE": str(_bundle(lab, org.ca_file))}
         seen = lab.doctor(port=port, only=ALL, env=env, trust_lab_ca=False)
         expect(seen, {**statuses(tls="warn", net_ipv6="skip"), "config.proxy": "pass"})

@@ -298,7 +298,28 @@ def handshake(
         cipher = tls_sock.cipher()
         server_date = _read_date(tls_sock, server_name, port) if read_date else None
         return TlsResult(address, port, server_name, True, ms, protocol=tls_sock.version() or "",
-                         cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date)
+                         cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date,
+                         extra={"chain": sent_chain(tls_sock)})
+
+
+def sent_chain(sock: Any) -> tuple[bytes, ...]:
+    """The certificates the peer sent, leaf first, as DER: `get_unverified_chain()` is public
+    from Python 3.13 and exists on the private SSL object since 3.10. Empty when unavailable."""
+    inner = getattr(sock, "obj", sock)  # TlsInTls wraps an SSLObject
+    for holder in (inner, getattr(inner, "_sslobj", None)):
+        getter = getattr(holder, "get_unverified_chain", None)
+        if getter is None:
+            continue
+        try:
+            certs = getter() or []
+            return tuple(c if isinstance(c, bytes) else c.public_bytes(_ENCODING_DER)
+                         for c in certs)[:8]
+        except (AttributeError, ValueError, TypeError, ssl.SSLError):
+            return ()
+    return ()
+
+
+_ENCODING_DER = getattr(ssl, "_ssl", ssl).__dict__.get("ENCODING_DER", 2)
 
 
 def _read_date(sock: Any, host: str, port: int) -> datetime | None:

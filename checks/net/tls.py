@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import interception, proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
-from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
+from cborg_doctor.probes.tls import PeerCert, TlsResult, decode_der, handshake
 from cborg_doctor.probes.together import together
+from cborg_doctor.probes.x509 import BasicConstraints, basic_constraints
 from cborg_doctor.target import is_loopback
 
 from ..config.proxy import bundle_problem
@@ -139,6 +141,10 @@ TLS_FAILED = Code(
     explain="TLS broke for a reason other than the certificate: protocol or cipher errors, "
     "or the connection was reset.",
 )
+STRICT_BUNDLE_STEP = (
+    "Careful: that CA ({ca}) has {problem}. A bundle with it works on Python 3.12 and older, "
+    "but Python 3.13+ rejects it (VERIFY_X509_STRICT): ask IT to re-issue it with a critical "
+    "Basic Constraints extension (CA:TRUE); see `cborg-doctor --explain TLS_CA_NOT_STRICT`.")
 TLS_CA_NOT_STRICT = Code(
     "TLS_CA_NOT_STRICT",
     Severity.WARN,
@@ -173,9 +179,7 @@ def strict_finding(context: Any, cert: PeerCert | None, host: str, trust_source:
     for name, constraints in trust.issuing_cas(context, cert.issuer, cert.issuer_org):
         if constraints.strict_ok:
             continue
-        problem = ("no Basic Constraints extension" if not constraints.present else
-                   "a Basic Constraints extension that is not marked critical"
-                   if not constraints.critical else "Basic Constraints without CA:TRUE")
+        problem = constraints_problem(constraints)
         now = (f"and this Python {sys.version_info.major}.{sys.version_info.minor} rejects it "
                "too" if failing else f"while this Python {sys.version_info.major}."
                f"{sys.version_info.minor} accepts it: your clients break when Python is upgraded")
@@ -225,9 +229,33 @@ def untrusted_finding(ctx: RunContext, first: TlsResult, peer: TlsResult, os_ok:
     else:
         return TLS_UNTRUSTED.finding(host=host, trust=trust_source, issuer=issuer,
                                      reason=first.detail or "unknown issuer")
-    return TLS_INTERCEPTED.finding(
+    finding = TLS_INTERCEPTED.finding(
         **facts, why=why, ca_hint=hint,
         data={"product": product.name if product else None, "from_proxy": by_proxy})
+    loose = non_strict_in_chain(peer.extra.get("chain", ()))
+    if loose is not None:  # the bundle fix works until Python 3.13
+        finding = replace(finding, fix=(*finding.fix, STRICT_BUNDLE_STEP.format(
+            ca=loose[0], problem=loose[1])), data={**finding.data, "ca_not_strict": loose[0]})
+    return finding
+
+
+def constraints_problem(constraints: BasicConstraints) -> str:
+    if not constraints.present:
+        return "no Basic Constraints extension"
+    if not constraints.critical:
+        return "a Basic Constraints extension that is not marked critical"
+    return "Basic Constraints without CA:TRUE"
+
+
+def non_strict_in_chain(chain: Sequence[bytes]) -> tuple[str, str] | None:
+    """A CA the server sent (after the leaf) that Python 3.13+ rejects: (name, problem)."""
+    for der in chain[1:]:
+        constraints = basic_constraints(der)
+        if constraints is None or constraints.strict_ok or (constraints.present and not constraints.ca):
+            continue
+        cert = decode_der(der)
+        return (cert.subject if cert else "a CA in the chain"), constraints_problem(constraints)
+    return None
 
 
 def issuer_text(cert: PeerCert | None) -> str:
