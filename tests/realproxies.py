@@ -300,7 +300,7 @@ SDK_SCRIPT = '''
 import os, sys
 import openai
 client = openai.OpenAI(api_key=os.environ.get("CBORG_API_KEY"), base_url=sys.argv[1],
-                       max_retries=0, timeout=10)
+                       max_retries=0, timeout=float(sys.argv[2]))
 try:
     models = client.models.list()
 except Exception as exc:
@@ -325,23 +325,24 @@ def _env(key: str, env: Mapping[str, str]) -> dict[str, str]:
     return {**clean, "CBORG_API_KEY": key, **env}
 
 
-def openai_sdk(base_url: str, key: str, env: Mapping[str, str]) -> OracleRun:
+def openai_sdk(base_url: str, key: str, env: Mapping[str, str], timeout: float = 10) -> OracleRun:
     """CBorg's documented example (`openai.OpenAI(api_key=..., base_url=...)`, then
     `client.models.list()`) with the same HTTPS_PROXY / SSL_CERT_FILE as the doctor."""
-    proc = subprocess.run([sys.executable, "-c", SDK_SCRIPT, base_url], env=_env(key, env),
+    proc = subprocess.run([sys.executable, "-c", SDK_SCRIPT, base_url, str(timeout)],
+                          env=_env(key, env),
                           capture_output=True, text=True, timeout=60)
     return OracleRun(proc.returncode == 0 and proc.stdout.startswith("OK"),
                      (proc.stdout + proc.stderr)[-600:])
 
 
-def curl(url: str, key: str, env: Mapping[str, str]) -> OracleRun:
+def curl(url: str, key: str, env: Mapping[str, str], timeout: float = 10) -> OracleRun:
     """curl as users paste it; SSL_CERT_FILE becomes CURL_CA_BUNDLE, curl's own name for it."""
     binary = require(shutil.which("curl"), "curl (Debian)")
     full = _env(key, env)
     if "SSL_CERT_FILE" in env:
         full["CURL_CA_BUNDLE"] = env["SSL_CERT_FILE"]
     proc = subprocess.run([binary, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
-                           "10", "-H", f"Authorization: Bearer {key}", url], env=full,
+                           str(timeout), "-H", f"Authorization: Bearer {key}", url], env=full,
                           capture_output=True, text=True, timeout=60)
     return OracleRun(proc.returncode == 0 and proc.stdout.strip() == "200",
                      (proc.stdout + proc.stderr).replace(key, "<key>")[-600:])
