@@ -229,7 +229,12 @@ def test_where_a_proxy_variable_is_set(tmp_path: Path) -> None:
 def test_proxy_passwords_are_scrubbed_like_the_key() -> None:
     env = {"HTTPS_PROXY": "http://alice:s3cr%40t@proxy:3128", "no_proxy": "localhost"}
     found = passwords(env)
-    assert set(found) == {"s3cr%40t", "s3cr@t"}
+    import base64
+
+    login = base64.b64encode(b"alice:s3cr@t").decode()
+    assert set(found) == {"s3cr%40t", "s3cr@t", login}
+    assert Scrubber(None, found)(f"Proxy-Authorization: Basic {login}") == (
+        "Proxy-Authorization: Basic ***")
     key = ApiKey("sk-" + "a" * 30, "env:CBORG_API_KEY")
     scrub = Scrubber(key, found)
     text = scrub(f"key {key.reveal()} login alice:s3cr@t url http://alice:s3cr%40t@proxy")
