@@ -138,3 +138,21 @@ def test_plain_http_through_a_proxy_that_wants_a_login(lab: Lab) -> None:
     assert finding["message"] == (f"The proxy {proxy.url} (from $HTTP_PROXY) wants a login (HTTP 407 "
                                   "on the request); it offers Basic.")
     assert "`export HTTP_PROXY=http://USER:PASSWORD@127.0.0.1:" in finding["fix"][0]
+
+
+def test_a_proxy_echoing_the_login_in_its_refusal_never_shows_it(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+
+    def echo(request: nf.Request, conn) -> None:
+        page = (f"<html><title>Denied {request.headers.get('proxy-authorization')}</title>"
+                f"<p>you sent {request.headers.get('proxy-authorization')} pa55word</p></html>")
+        nf.respond(conn, 403, page, {"content-type": "text/html",
+                                     "x-squid-error": "ERR_ACCESS_DENIED pa55word"})
+
+    proxy = lab.serve(echo, tls=None)
+    url = f"http://alice:pa55word@127.0.0.1:{proxy.port}"
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": url})
+    expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
+    assert "X-Squid-Error: ERR_ACCESS_DENIED ***" in seen.finding("tls", "HTTP_PROXY_DENIED")["message"]
+    assert "pa55word" not in seen.everything
+    assert "YWxpY2U6cGE1NXdvcmQ=" not in seen.everything  # base64 of alice:pa55word
