@@ -213,6 +213,9 @@ def test_system_proxy_settings_are_named_as_such() -> None:
     decision = ProxyDecision("http://10.0.0.8:8080", "system settings")
     assert proxied.source_text(decision) == "the system settings"
     assert where_set("system settings", None) == "the system proxy settings"
+    down = proxied.down_finding(decision, "refused", "10.0.0.8", "api.cborg.lbl.gov", "")
+    assert "set by the system settings does not answer" in down.message
+    assert down.fix[1].startswith("If you do not need a proxy here, turn it off in the system proxy")
 
 
 def test_where_a_proxy_variable_is_set(tmp_path: Path) -> None:

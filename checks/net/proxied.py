@@ -55,13 +55,16 @@ DOWN_STEPS = MappingProxyType({
 })
 STALE_STEP = ("If you do not need a proxy here, the setting is stale: `unset {variable}` and "
               "remove it where it is set ({where}).")
+SYSTEM_STALE_STEP = ("If you do not need a proxy here, turn it off in the system proxy settings "
+                     "(macOS: System Settings → Network → your network → Details → Proxies; "
+                     "Windows: Settings → Network & internet → Proxy).")
 PROXY_DOWN = Code(
     "PROXY_DOWN",
     Severity.FAIL,
     "The proxy {proxy} set by {source} does not answer: TCP to {proxy_host} port {proxy_port} "
     "is {problem} ({addresses}); every client that follows {source} fails before reaching "
     "{host}.",
-    fix=(*DOWN_STEPS.values(), STALE_STEP),
+    fix=(*DOWN_STEPS.values(), STALE_STEP, SYSTEM_STALE_STEP),
     explain="HTTPS_PROXY (or ALL_PROXY, or the system proxy settings) names a proxy that does "
     "not accept connections: it is not running, the port is wrong, it belongs to another "
     "network, or the variable is left over from one.",
@@ -157,4 +160,5 @@ def down_finding(decision: ProxyDecision, kind: str, addresses: str, host: str,
              "where": where}
     finding = PROXY_DOWN.finding(**facts, data={"kind": kind, "source": decision.source})
     first = DOWN_STEPS.get(kind, DOWN_STEPS["refused"])
-    return replace(finding, fix=(first.format(**facts), STALE_STEP.format(**facts)))
+    stale = STALE_STEP if (decision.source or "").replace("_", "").isalpha() else SYSTEM_STALE_STEP
+    return replace(finding, fix=(first.format(**facts), stale.format(**facts)))
