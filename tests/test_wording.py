@@ -60,7 +60,9 @@ FACTS: dict[str, Any] = {
     "p95": "950 ms", "places": "~/.continue/config.yaml, ~/.aider.conf.yml",
     "note": "both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are set", "request": "POST /v1/chat/completions",
     "key": "sk-…Xy12 from $CBORG_API_KEY", "cause": "The tool sends the key to api.openai.com.",
-    "shows": "\"Incorrect API key provided\"",
+    "shows": "\"Incorrect API key provided\"", "proxy_host": "proxy.example", "proxy_port": 3128,
+    "ca": "Zscaler Root CA", "ca_hint": "ask IT, or export it from your browser's certificate viewer",
+    "proxy_address": "proxy.example:3128", "offers": "Basic and NTLM",
 }
 # Facts that are an optional tail (" (…)", "; …") and are often empty.
 SUFFIXES: dict[str, str] = {
@@ -78,6 +80,7 @@ PER_CODE: dict[str, dict[str, Any]] = {
     "HTTP_PROXY_AUTH": {"where": "CONNECT"},
     "CLIENT_KEY_IN_FILE": {"line": "line 7"},
     "CLIENTS_FOUND": {"setups": "2 tool setups", "files": "1 file"},
+    "PROXY_DOWN": {"where": "~/.bashrc"},
     "CLIENT_KEY_SPREAD": {"count": 2},  # only ever raised for two places or more
     "CLIENT_TOOL_SETTING": {"note": "both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are set"},
     "NETWORK_DOWN": {"seen": "no interface but loopback is up", "said": " The gateway did not answer either."},
@@ -91,8 +94,19 @@ TIMESTAMP = re.compile(r"\d{2}:\d{2}:\d{2}\.\d{3,}|\b\d{13,}\b")
 HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 
 
+def fields(code: Code) -> set[str]:
+    """Every {name} the code's texts use (message, fix steps, each cause's steps)."""
+    import string
+
+    texts = [code.summary, *code.fix, *(step for cause in code.causes.values() for step in cause.fix)]
+    return {name.split(".")[0].split("[")[0] for text in texts
+            for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
 def filled(code: Code, count: int, suffixes: bool) -> list[str]:
-    facts = {**FACTS, **{name: count for name in COUNTS}}
+    # A fact this table does not know yet (a new code) gets a neutral sample, so the rules still apply.
+    facts = {name: f"sample {name.replace('_', ' ')}" for name in fields(code)}
+    facts.update({**FACTS, **{name: count for name in COUNTS}})
     if count == 1:
         facts["which"] = "1 of 2 IPv4 addresses"
     facts.update(SUFFIXES if suffixes else {name: "" for name in SUFFIXES})
@@ -141,7 +155,7 @@ def test_wording(code: Code) -> None:
                 assert not ONE_PLURAL.search(line), f"plural after 1: {text}"
                 assert not TIMESTAMP.search(text), f"raw timestamp: {text}"
                 assert "  " not in line.strip(), f"double space: {text}"
-                assert not re.search(r" [.,;:]( |$)", line), f"space before punctuation: {text}"
+                assert not re.search(r"\w [.,;]( |$)|\w :( |$)", line), f"space before punctuation: {text}"
                 assert ".." not in line.replace("...", ""), f"doubled full stop: {text}"
                 assert "None" not in line and "null" not in line, text
                 statuses = HTTP_STATUS.findall(line)
