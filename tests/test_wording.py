@@ -155,7 +155,7 @@ def test_wording(code: Code) -> None:
                 assert not ONE_PLURAL.search(line), f"plural after 1: {text}"
                 assert not TIMESTAMP.search(text), f"raw timestamp: {text}"
                 assert "  " not in line.strip(), f"double space: {text}"
-                assert not re.search(r"\w [.,;]( |$)|\w :( |$)", line), f"space before punctuation: {text}"
+                assert not re.search(r"[\w:)] [.,;]( |$)|\w :( |$)", line), f"space before punctuation: {text}"
                 assert ".." not in line.replace("...", ""), f"doubled full stop: {text}"
                 assert "None" not in line and "null" not in line, text
                 statuses = HTTP_STATUS.findall(line)
