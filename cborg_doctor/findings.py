@@ -104,6 +104,8 @@ class Code:
     summary: str
     fix: tuple[str, ...] = ()
     explain: str = ""
+    # An automatic remedy for `--fix` (`cborg_doctor.fixes.model.Remedy`), or None.
+    remedy: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not CODE_PATTERN.match(self.code):

@@ -43,6 +43,9 @@ class Options:
     fail_on: FailOn = FailOn.FAIL
     color: bool = True
     verbose: bool = False
+    fix: bool = False  # --fix (with dry_run / yes); --undo is its own mode in the CLI
+    dry_run: bool = False
+    yes: bool = False
 
     @property
     def check_time_bound(self) -> float:

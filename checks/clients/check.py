@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import CLIENT_URL, PRIVATE_KEY_FILE
 
 from .audit import (
     CBORG_CLIENT_PORTS,
@@ -69,6 +70,7 @@ CLIENT_BASE_URL = Code(
     "look like a bad key: OpenAI answers \"Incorrect API key provided\", an endpoint in the "
     "base URL gives 404s, api-local.cborg.lbl.gov does not answer off-site, and plain http "
     "exposes the key on the network.",
+    remedy=CLIENT_URL,
 )
 CLIENT_KEY_IN_FILE = Code(
     "CLIENT_KEY_IN_FILE",
@@ -83,6 +85,7 @@ CLIENT_KEY_IN_FILE = Code(
     explain="Keys belong in environment variables, not in files: config files get shared, "
     "synced and committed. When the file is readable by every user of the machine this is a "
     "failure, and the key should be replaced.",
+    remedy=PRIVATE_KEY_FILE,
 )
 CLIENT_KEY_PLACEHOLDER = Code(
     "CLIENT_KEY_PLACEHOLDER",
@@ -218,9 +221,20 @@ def base_url_findings(setups: list[Setup], roots: Roots,
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
             change=entry.url_change(verdict.suggested), suggested=verdict.suggested,
             data={"kinds": kinds, "file": file,
-                  "tool": entry.tool, "suggested": verdict.suggested},
+                  "tool": entry.tool, "suggested": verdict.suggested, **_edit_data(entry)},
         ))
     return found
+
+
+def _edit_data(entry: ClientEntry) -> dict[str, Any]:
+    """What `--fix` needs to change this base URL in place (see cborg_doctor.fixes.remedies)."""
+    path = str(entry.base_url_file.absolute())
+    if entry.base_url_from == "sdk-default" and entry.label == "environment file":
+        return {"path": path, "format": "dotenv", "setting": entry.base_url_setting, "append": True}
+    if entry.base_url_from != "file" or entry.base_url_fix or not entry.base_url:
+        return {}
+    setting = entry.base_url_setting.split()[0].strip('"').rsplit(".", 1)[-1]
+    return {"path": path, "setting": setting, "value": entry.base_url}
 
 
 def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mapping[Path, int],
@@ -246,7 +260,8 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
             stale="; it is not the key this shell uses, so the tool may be sending an old one"
             if entry.key.known is False else "",
             data={"file": items[0].file, "lines": list(entry.key.lines),
-                  "world_readable": mode is not None},
+                  "world_readable": mode is not None, "path": str(entry.path.absolute()),
+                  "tool": entry.tool},
         ))
     behind_proxy = [s for s in setups if proxy_address(s.entry.base_url) is None]
     placeholders = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.PLACEHOLDER),

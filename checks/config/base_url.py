@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import SDK_BASE_URL
 from cborg_doctor.target import (
     DEFAULT_BASE_URL,
     Target,
@@ -68,6 +69,7 @@ BASE_URL_OPENAI = Code(
     explain="\"Invalid API Key\" from a script usually means the client did not override "
     "the base URL and sent the CBorg key to OpenAI. The doctor never sends your key there; "
     "it tests the CBorg gateway instead.",
+    remedy=SDK_BASE_URL,
 )
 BASE_URL_UNKNOWN_HOST = Code(
     "BASE_URL_UNKNOWN_HOST",

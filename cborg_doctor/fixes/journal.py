@@ -1,0 +1,158 @@
+"""Writing a change atomically, with a backup and a journal entry that `--undo` reads.
+
+Each `--fix` run that changes a file gets a folder under the report folder::
+
+    <report folder>/fixes/20261201-161500-4242/journal.json
+    <report folder>/fixes/20261201-161500-4242/0.bak, 1.bak ...
+
+The journal lists, per file, its path, the sha256 before and after, the mode
+before and after and the backup's name (none when the file did not exist).
+`--undo` takes the newest journal not yet undone, restores each file byte for
+byte when it still has the "after" bytes, and refuses that file (one line) when
+it has changed since; then it renames the journal ``journal.undone.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from ..reportfiles import default_report_dir
+from .model import Change, sha256
+
+JOURNAL = "journal.json"
+UNDONE = "journal.undone.json"
+
+
+def fixes_dir(env: Mapping[str, str]) -> Path:
+    return default_report_dir(env) / "fixes"
+
+
+def write_bytes_atomic(path: Path, data: bytes, mode: int, uid: int | None, gid: int | None) -> None:
+    """Temp file in the same folder, same mode and owner, fsync, rename: whole or not at all."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".cborg-doctor")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            if uid is not None and hasattr(os, "fchown"):
+                with contextlib.suppress(OSError):
+                    os.fchown(handle.fileno(), uid, gid if gid is not None else -1)
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def apply_change(change: Change, real: Path) -> tuple[int | None, int | None]:
+    """Make the change on disk; returns (mode before, mode after)."""
+    try:
+        info = real.stat()
+        mode_before, uid, gid = info.st_mode & 0o7777, info.st_uid, info.st_gid
+    except FileNotFoundError:
+        mode_before, uid, gid = None, None, None
+    mode_after = change.mode if change.mode is not None else (mode_before or 0o600)
+    if change.after is None:
+        real.unlink()
+        return mode_before, None
+    if change.after == change.before and mode_before is not None:
+        os.chmod(real, mode_after)
+    else:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(real, change.after, mode_after, uid, gid)
+    return mode_before, mode_after
+
+
+class Journal:
+    """One `--fix` run's backups and journal, created on the first change."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._folder: Path | None = None
+        self._entries: list[dict[str, object]] = []
+
+    @property
+    def folder(self) -> Path | None:
+        return self._folder
+
+    def _open(self) -> Path:
+        if self._folder is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            folder = fixes_dir(self._env) / f"{stamp}-{os.getpid()}"
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)  # backups hold what the files held
+            self._folder = folder
+        return self._folder
+
+    def record(self, change: Change, real: Path, modes: tuple[int | None, int | None]) -> None:
+        folder = self._open()
+        backup = None
+        if change.before is not None:
+            backup = f"{len(self._entries)}.bak"
+            write_bytes_atomic(folder / backup, change.before, 0o600, None, None)
+        self._entries.append({
+            "path": str(real), "shown": change.shown, "before": sha256(change.before),
+            "after": sha256(change.after), "mode_before": modes[0], "mode_after": modes[1],
+            "backup": backup,
+        })
+        text = json.dumps({"entries": self._entries}, indent=2) + "\n"
+        write_bytes_atomic(folder / JOURNAL, text.encode(), 0o600, None, None)
+
+
+def latest(env: Mapping[str, str]) -> Path | None:
+    root = fixes_dir(env)
+    try:
+        folders = sorted((p for p in root.iterdir() if (p / JOURNAL).is_file()),
+                         key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return None
+    return folders[-1] if folders else None
+
+
+def _current(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def undo(env: Mapping[str, str]) -> tuple[list[str], bool]:
+    """Restore the last `--fix`'s files. Returns (lines to print, everything restored)."""
+    folder = latest(env)
+    if folder is None:
+        return ["Nothing to undo: no --fix has changed a file (or it was undone already)."], True
+    entries = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))["entries"]
+    lines: list[str] = []
+    ok = True
+    for entry in reversed(entries):
+        path, shown = Path(entry["path"]), entry.get("shown") or entry["path"]
+        now = _current(path)
+        if sha256(now) != entry["after"] or (
+                now is not None and entry["mode_after"] is not None
+                and path.stat().st_mode & 0o7777 != entry["mode_after"]
+                and entry["before"] == entry["after"]):
+            lines.append(f"refused: {shown} changed since the fix; left as it is "
+                         f"(its old version is {folder / entry['backup']})" if entry["backup"]
+                         else f"refused: {shown} changed since the fix; left as it is")
+            ok = False
+            continue
+        if entry["backup"] is None:
+            path.unlink(missing_ok=True)
+            lines.append(f"restored: {shown} (removed: it did not exist before the fix)")
+            continue
+        data = (folder / entry["backup"]).read_bytes()
+        info = path.stat() if now is not None else None
+        write_bytes_atomic(path, data, entry["mode_before"] if entry["mode_before"] is not None
+                           else 0o600, info.st_uid if info else None, info.st_gid if info else None)
+        lines.append(f"restored: {shown}")
+    if ok:
+        os.replace(folder / JOURNAL, folder / UNDONE)
+    return lines, ok

@@ -1,0 +1,298 @@
+"""The remedies `--fix` knows, each linked from the `Code` it fixes (``Code(remedy=...)``).
+
+The finding data each one reads (checks and plugins that want a remedy fill these in;
+never the key: the remedy re-reads it from where the finding says it is):
+
+==================  ====================================================================
+remedy              finding data
+==================  ====================================================================
+`CLEAN_KEY`         ``source``: the key's source as the run resolved it (``file:PATH``,
+                    ``env:NAME``); a file is rewritten, an ``env:`` key is fixed on the
+                    line of the shell start-up file that exports it
+`SDK_BASE_URL`      (none) adds/corrects OPENAI_BASE_URL in the shell start-up file
+`PRIVATE_KEY_FILE`  ``path`` (absolute), ``world_readable`` (bool), ``lines`` (1-based),
+                    ``tool`` (``opencode``, ``Codex CLI``, ``Continue`` ... for the reference)
+`CLIENT_URL`        ``path`` (absolute), ``format`` (`edit.FORMATS`), ``setting`` (the key's
+                    last name: ``apiBase``, ``base_url``, ``baseURL`` ...), ``value`` (the URL
+                    as the file has it), ``suggested``; ``append: true`` for a .env that has
+                    no base-URL line at all (the line ``setting=suggested`` is added)
+`WSLCONFIG`         ``profile`` (the Windows profile as a Linux path, ``/mnt/c/Users/x``),
+                    ``found`` (``.wslconfig``, ``.wslconfig.txt`` or None), ``build`` (Windows
+                    build or None), ``wanted`` (``[[key, value], ...]`` to set under [wsl2])
+==================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..findings import Finding
+from .edit import EditRefused, find_paths, parse, read_assignments, set_value
+from .guard import decode, read_for_edit
+from .model import Change, FixContext, NeedsYou, Plan, Remedy
+from .shellrc import CANDIDATES, is_fish, startup_file, with_exports
+
+CBORG_ROOT = "https://api.cborg.lbl.gov"
+_CLEAN_KEY = re.compile(r"^sk-[A-Za-z0-9_\-]{8,}$")
+_NEW_SHELL = "open a new terminal (or `source {file}`) for it to apply there"
+
+
+def _read(path: Path, ctx: FixContext) -> tuple[bytes | None, str, bytes]:
+    data = read_for_edit(path, ctx.allowed)
+    if data is None:
+        return None, "", b""
+    text, bom = decode(data, path)
+    return data, text, bom
+
+
+def clean_key(text: str) -> str | None:
+    """The key without whitespace, line breaks or quotes around it; None if still not one token."""
+    value = re.sub(r"\s*[\r\n]+\s*", "", text.strip()).strip().strip("'\"“”‘’").strip()
+    return value if _CLEAN_KEY.match(value) else None
+
+
+# --- (a, e) a key with whitespace, quotes or a line break -----------------------------------
+
+
+def _plan_clean_key(finding: Finding, ctx: FixContext) -> list[Plan]:
+    source = str(finding.data.get("source") or ctx.key_source or "")
+    if source.startswith("file:") and source != "file:-":
+        path = Path(source[5:]).expanduser().absolute()
+        data, text, bom = _read(path, ctx)
+        if data is None:
+            return [Plan(finding.code, "rewrite the key file", refused=f"{path} is gone")]
+        key = clean_key(text)
+        if key is None:
+            return [Plan(finding.code, "rewrite the key file", refused="the file does not hold "
+                         "one clean sk- key after removing whitespace and quotes; copy it again")]
+        ending = "\r\n" if text.endswith("\r\n") else "\n" if text.endswith("\n") else ""
+        after = bom + (key + ending).encode()
+        return [Plan(finding.code, f"rewrite {ctx.shown(path)} with the clean key, same permissions",
+                     (Change(path, data, after, shown=ctx.shown(path)),), check="config.key")]
+    if source.startswith("env:") and ctx.home is not None:
+        name = source[4:]
+        current = ctx.env.get(name)
+        for relative in CANDIDATES:
+            path = ctx.home / relative
+            data, text, bom = _read(path, ctx)
+            if data is None or read_assignments(text).get((name,)) != current:
+                continue
+            key = clean_key(current or "")
+            if key is None:
+                break
+            after = bom + set_value(text, "shell", (name,), key).encode()
+            shown = ctx.shown(path)
+            return [Plan(finding.code, f"clean the key exported as {name} in {shown}",
+                         (Change(path, data, after, shown=shown),), check="config.key",
+                         finding_data={"reload": [name], "detail": _NEW_SHELL.format(file=shown)})]
+        return [Plan(finding.code, f"clean ${name}", refused=f"no line of your shell start-up "
+                     f"files sets ${name} to the value this shell has")]
+    return [Plan(finding.code, "clean the key", refused="the key comes from " + (source or
+                 "nowhere the doctor can edit"))]
+
+
+CLEAN_KEY = Remedy("rewrite the key without whitespace, quotes or line breaks", _plan_clean_key)
+
+
+# --- (b) the OpenAI SDK sends the key to OpenAI --------------------------------------------
+
+
+def _plan_sdk_base_url(finding: Finding, ctx: FixContext) -> list[Plan]:
+    if ctx.home is None:
+        return [Plan(finding.code, "set OPENAI_BASE_URL", refused="the home folder is unknown")]
+    path = startup_file(ctx.home, ctx.env)
+    data, text, bom = _read(path, ctx)
+    shown = ctx.shown(path)
+    name = "OPENAI_BASE_URL"
+    existing = read_assignments(text).get((name,))
+    try:
+        if existing is not None and "api.openai.com" in existing:
+            new = set_value(text, "shell", (name,), CBORG_ROOT)
+        else:
+            new = with_exports(text, {name: CBORG_ROOT}, is_fish(path))
+    except EditRefused as exc:
+        return [Plan(finding.code, f"set {name} in {shown}", refused=str(exc))]
+    return [Plan(finding.code, f"export {name}={CBORG_ROOT} in {shown}",
+                 (Change(path, data, bom + new.encode(), shown=shown),), check="config.base_url",
+                 finding_data={"reload": [name], "detail": _NEW_SHELL.format(file=shown)})]
+
+
+SDK_BASE_URL = Remedy("export OPENAI_BASE_URL=https://api.cborg.lbl.gov in the shell start-up file",
+                      _plan_sdk_base_url)
+
+
+# --- (c) a key in a file others can read ----------------------------------------------------
+
+_REFERENCES = {"opencode": "{env:CBORG_API_KEY}"}
+_CODEX_TOKEN = re.compile(r"^(\s*)experimental_bearer_token\s*=\s*(\"[^\"]*\"|'[^']*')\s*$")
+
+
+def _with_reference(text: str, lines: list[int], tool: str, key: str, path: Path) -> str | None:
+    """The file with the literal key replaced by the tool's reference to $CBORG_API_KEY."""
+    rows = text.splitlines(keepends=True)
+    changed = False
+    for number in lines:
+        if not 0 < number <= len(rows) or key not in rows[number - 1]:
+            continue
+        row = rows[number - 1]
+        body = row.rstrip("\r\n")
+        ending = row[len(body):]
+        match = _CODEX_TOKEN.match(body) if tool == "Codex CLI" else None
+        if match:
+            body = f'{match.group(1)}env_key = "CBORG_API_KEY"'
+        elif tool in _REFERENCES:
+            body = body.replace(key, _REFERENCES[tool])
+        elif tool == "Continue" and path.suffix == ".json" and path.with_name("config.ts").exists():
+            body = body.replace(key, "${CBORG_API_KEY}")
+        else:
+            return None
+        rows[number - 1] = body + ending
+        changed = True
+    return "".join(rows) if changed else None
+
+
+def _format_of(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(".jsonc") or name.endswith(".json"):
+        return "jsonc"
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith(".toml"):
+        return "toml"
+    if name.startswith(".env") or name.endswith(".env"):
+        return "dotenv"
+    return None
+
+
+def _plan_private(finding: Finding, ctx: FixContext) -> list[Plan]:
+    raw = finding.data.get("path")
+    if not raw:
+        return []
+    path = Path(str(raw))
+    data, text, bom = _read(path, ctx)
+    if data is None:
+        return []
+    shown = ctx.shown(path)
+    plans: list[Plan] = []
+    mode = path.stat().st_mode & 0o7777
+    if mode & 0o077:
+        plans.append(Plan(finding.code, f"chmod 600 {shown} (only you can read it)",
+                          (Change(path, data, data, mode=(mode & 0o700) | 0o600, shown=shown),),
+                          check="config.clients", finding_data={"path": str(path)}))
+    env_key = (ctx.env.get("CBORG_API_KEY") or "").strip()
+    lines = [int(n) for n in finding.data.get("lines") or [] if isinstance(n, int)]
+    if env_key and lines:
+        new = _with_reference(text, lines, str(finding.data.get("tool") or ""), env_key, path)
+        fmt = _format_of(path)
+        if new is not None and fmt is not None:
+            try:
+                parse(new, fmt)
+            except EditRefused:
+                new = None
+        if new is not None:
+            plans.append(Plan(finding.code, f"in {shown}, take the key from $CBORG_API_KEY "
+                              "(it holds the same key) instead of the plain text",
+                              (Change(path, data, bom + new.encode(), shown=shown),),
+                              check="config.clients", finding_data={"path": str(path)}))
+    return plans
+
+
+PRIVATE_KEY_FILE = Remedy("chmod 600 the file; use the tool's reference to $CBORG_API_KEY",
+                          _plan_private)
+
+
+# --- (d) a tool's base URL -------------------------------------------------------------------
+
+
+def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
+    data_ = finding.data
+    if not data_.get("path") or not data_.get("setting") or not data_.get("suggested"):
+        return [Plan(finding.code, "change the base URL", refused="this needs a new section in "
+                     "the file: follow the printed steps")]
+    path, setting = Path(str(data_["path"])), str(data_["setting"])
+    fmt, suggested = str(data_.get("format") or _format_of(path) or ""), str(data_["suggested"])
+    data, text, bom = _read(path, ctx)
+    shown = ctx.shown(path)
+    name = f"set {setting} to {suggested} in {shown}"
+    if data is None:
+        return [Plan(finding.code, name, refused=f"{shown} is gone")]
+    try:
+        if data_.get("append") and fmt == "dotenv":
+            if (setting,) in parse(text, fmt):
+                new = set_value(text, fmt, (setting,), suggested)
+            else:
+                nl = "\r\n" if "\r\n" in text else "\n"
+                new = text + ("" if not text or text.endswith("\n") else nl) + \
+                    f"{setting}={suggested}{nl}"
+        else:
+            new = text
+            paths = find_paths(text, fmt, setting, str(data_.get("value")))
+            if not paths and not find_paths(text, fmt, setting, suggested):
+                return [Plan(finding.code, name, refused=f"{setting} with that URL is no longer "
+                             f"in {shown}")]
+            for key_path in paths:
+                new = set_value(new, fmt, key_path, suggested)
+    except EditRefused as exc:
+        return [Plan(finding.code, name, refused=f"{shown}: {exc}")]
+    return [Plan(finding.code, name, (Change(path, data, bom + new.encode(), shown=shown),),
+                 check="config.clients", finding_data={"path": str(path)})]
+
+
+CLIENT_URL = Remedy("change that one base URL in the tool's file, in place", _plan_client_url)
+
+
+# --- (f) WSL 2 networking -----------------------------------------------------------------
+
+
+def physical(ctx: FixContext, logical: str) -> Path:
+    """Where a path the OS facts name lives on this disk (a recorded machine has a root)."""
+    root = getattr(ctx.osfacts, "root", None)
+    if root is None:
+        return Path(logical)
+    from ..osfacts import _under
+
+    return _under(Path(root), logical)
+
+
+SHUTDOWN = NeedsYou("In PowerShell or cmd on Windows run `wsl --shutdown`, wait about 8 seconds, "
+                    "reopen your WSL terminal and run the doctor again (the doctor never runs it: "
+                    "it ends every WSL session)", "wsl.exe --shutdown")
+
+
+def _plan_wslconfig(finding: Finding, ctx: FixContext) -> list[Plan]:
+    from cborg_doctor_checks.platform import wslconfig
+
+    data_ = finding.data
+    profile, build = data_.get("profile"), data_.get("build")
+    name = "set networkingMode=mirrored and dnsTunneling=true in %UserProfile%\\.wslconfig"
+    if not profile:
+        return [Plan(finding.code, name, refused="the Windows profile folder was not found")]
+    if isinstance(build, int) and wslconfig.mirrored_unsupported(build):
+        return [Plan(finding.code, name, refused=f"Windows build {build} is older than Windows 11 "
+                     "22H2: mirrored mode does not exist there, so there is nothing to write; "
+                     "follow the printed steps (WSL 1 for this distro, or no VPN)")]
+    folder = physical(ctx, str(profile))
+    target, txt = folder / ".wslconfig", folder / ".wslconfig.txt"
+    data, text, bom = _read(target, ctx)
+    changes: list[Change] = []
+    if data is None and data_.get("found") == ".wslconfig.txt":
+        old, text, bom = _read(txt, ctx)
+        if old is not None:
+            changes.append(Change(txt, old, None, shown="%UserProfile%\\.wslconfig.txt"))
+    wanted = tuple((str(k), str(v)) for k, v in (
+        data_.get("wanted", wslconfig.WANTED)))
+    merged = wslconfig.merged(text or None, wanted)
+    if "\r\n" in text or not text.strip() or changes:
+        merged = merged.replace("\r\n", "\n").replace("\n", "\r\n")
+    if not text.endswith(("\n", "\r")) and text and merged.endswith("\n") and \
+            merged.rstrip("\r\n") == text:
+        merged = text
+    after = bom + merged.encode()
+    changes.insert(0, Change(target, data, after, shown="%UserProfile%\\.wslconfig"))
+    return [Plan(finding.code, name, tuple(changes), (SHUTDOWN,), check="platform.wsl",
+                 finding_data={"path": str(target)})]
+
+
+WSLCONFIG = Remedy("merge [wsl2] networkingMode=mirrored, dnsTunneling=true into .wslconfig",
+                   _plan_wslconfig)
