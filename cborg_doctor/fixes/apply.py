@@ -52,7 +52,9 @@ def _mode_text(mode: int) -> str:
 def render_change(change: Change, scrub: Scrubber) -> list[str]:
     """A unified diff of one file (the key shown as its fingerprint), or its mode change."""
     lines: list[str] = []
-    if change.before != change.after:
+    if change.summary:
+        lines.append(f"{change.shown}: {change.summary}")
+    elif change.before != change.after:
         old = (change.before or b"").decode("utf-8", "replace").splitlines()
         new = (change.after or b"").decode("utf-8", "replace").splitlines()
         crlf = b"\r\n" in (change.after or change.before or b"")
@@ -122,8 +124,13 @@ def _same_target(finding: Finding, plan: Plan) -> bool:
     return path is None or finding.data.get("path") in (None, path)
 
 
-def judge(records: list[FixRecord], results: Mapping[str, CheckResult]) -> None:
-    """Turn "applied" into fixed / applied, still failing / needs you, from the re-run."""
+def judge(records: list[FixRecord], results: Mapping[str, CheckResult],
+          dependants: Mapping[str, set[str]] | None = None) -> None:
+    """Turn "applied" into fixed / applied, still failing / needs you, from the re-run.
+
+    Still failing: the re-run raises the same finding for the same file, or a check
+    that needs the fixed one now fails (the clean key is rejected by the gateway).
+    """
     for record in records:
         if record.outcome != "applied":
             continue
@@ -131,6 +138,10 @@ def judge(records: list[FixRecord], results: Mapping[str, CheckResult]) -> None:
         result = results.get(plan.check)
         still = [f for f in (result.findings if result else ())
                  if f.code == plan.code and _same_target(f, plan) and f.severity is not Severity.INFO]
+        for later in sorted((dependants or {}).get(plan.check, ())):
+            other = results.get(later)
+            if other is not None and other.status.value in ("fail", "error"):
+                still += [f for f in other.findings if f.severity is Severity.FAIL]
         detail = str(plan.finding_data.get("detail") or "")
         if plan.needs_you:
             record.outcome = "needs you"

@@ -132,6 +132,7 @@ def undo(env: Mapping[str, str]) -> tuple[list[str], bool]:
     entries = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))["entries"]
     lines: list[str] = []
     ok = True
+    kept: list[dict[str, object]] = []
     for entry in reversed(entries):
         path, shown = Path(entry["path"]), entry.get("shown") or entry["path"]
         now = _current(path)
@@ -143,6 +144,7 @@ def undo(env: Mapping[str, str]) -> tuple[list[str], bool]:
                          f"(its old version is {folder / entry['backup']})" if entry["backup"]
                          else f"refused: {shown} changed since the fix; left as it is")
             ok = False
+            kept.insert(0, entry)
             continue
         if entry["backup"] is None:
             path.unlink(missing_ok=True)
@@ -155,4 +157,7 @@ def undo(env: Mapping[str, str]) -> tuple[list[str], bool]:
         lines.append(f"restored: {shown}")
     if ok:
         os.replace(folder / JOURNAL, folder / UNDONE)
+    else:  # a later --undo tries again only what was refused
+        text = json.dumps({"entries": kept}, indent=2) + "\n"
+        write_bytes_atomic(folder / JOURNAL, text.encode(), 0o600, None, None)
     return lines, ok

@@ -35,6 +35,7 @@ class Change:
     after: bytes | None
     mode: int | None = None  # permission bits to set; None keeps the file's own
     shown: str = ""  # how the report names the file (``~/.bashrc``)
+    summary: str = ""  # shown instead of a diff (a file that holds only the key)
 
     @property
     def changes_anything(self) -> bool:

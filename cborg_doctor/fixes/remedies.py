@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 
 from ..findings import Finding
+from ..secrets import fingerprint
 from .edit import EditRefused, find_paths, parse, read_assignments, set_value
 from .guard import decode, read_for_edit
 from .model import Change, FixContext, NeedsYou, Plan, Remedy
@@ -68,8 +69,11 @@ def _plan_clean_key(finding: Finding, ctx: FixContext) -> list[Plan]:
                          "one clean sk- key after removing whitespace and quotes; copy it again")]
         ending = "\r\n" if text.endswith("\r\n") else "\n" if text.endswith("\n") else ""
         after = bom + (key + ending).encode()
+        summary = (f"the key {fingerprint(key)} on one line, without the "
+                   f"{len(text) - len(key) - len(ending)} stray character(s) around or inside it")
         return [Plan(finding.code, f"rewrite {ctx.shown(path)} with the clean key, same permissions",
-                     (Change(path, data, after, shown=ctx.shown(path)),), check="config.key")]
+                     (Change(path, data, after, shown=ctx.shown(path), summary=summary),),
+                     check="config.key")]
     if source.startswith("env:") and ctx.home is not None:
         name = source[4:]
         current = ctx.env.get(name)

@@ -21,6 +21,19 @@ from .apply import Asker, FixSession, judge, rerun_env
 from .model import FixContext
 
 
+def _dependants(registry: Registry, ids: list[str]) -> dict[str, set[str]]:
+    return {i: set(downstream(registry, {i}, {c.id for c in registry.checks})) - {i} for i in ids}
+
+
+def downstream(registry: Registry, changed: set[str], selected: set[str]) -> list[str]:
+    """`changed` and every selected check that needs one of them, directly or not, in run order."""
+    found = set(changed)
+    for check in registry.checks:  # run order: a check's prerequisites come before it
+        if check.id in selected and any(i in found for g in check.needed_groups() for i in g):
+            found.add(check.id)
+    return [c.id for c in registry.checks if c.id in found]
+
+
 def allowed_folders(ctx: RunContext, report: Report) -> tuple[Path, ...]:
     """The home folder, and on WSL the Windows profile the WSL check found (under /mnt)."""
     folders: list[Path] = [ctx.home] if ctx.home is not None else []
@@ -59,7 +72,8 @@ def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callabl
             session.offer(finding, remedy)
     applied = [r for r in session.records if r.outcome == "applied"]
     results = {}
-    affected = sorted({r.plan.check for r in applied if r.plan.check})
+    affected = downstream(registry, {r.plan.check for r in applied if r.plan.check},
+                          {c.id for c in report.checks})
     if affected:
         from ..runner import run_checks
         from ..session import build_context
@@ -70,7 +84,7 @@ def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callabl
             results = again.results()
         except Exception as exc:  # a re-run that cannot start leaves the outcome unknown
             say(f"could not run the checks again: {type(exc).__name__}")
-    judge(session.records, results)
+    judge(session.records, results, _dependants(registry, affected))
     for record in session.records:
         say(f"{record.outcome}: {record.plan.code}: {record.plan.remedy}"
             + (f" ({record.detail})" if record.detail else ""))

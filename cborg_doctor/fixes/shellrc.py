@@ -51,19 +51,19 @@ def with_exports(text: str, exports: Mapping[str, str], fish: bool) -> str:
     nl = newline_of(text)
     lines = text.splitlines()
     wanted = {name: export_line(name, value, fish) for name, value in exports.items()}
-    if BEGIN in lines and END in lines[lines.index(BEGIN):]:
-        start = lines.index(BEGIN)
-        end = lines.index(END, start)
-        body = lines[start + 1:end]
+    begin = text.find(BEGIN)
+    end = text.find(END, begin) if begin >= 0 else -1
+    if begin >= 0 and end >= 0:
+        # Only the block's own lines change: every byte before and after it is kept.
+        inner = text[begin + len(BEGIN):end].splitlines(keepends=True)
         for name, line in wanted.items():
             pattern = re.compile(rf"^\s*(?:export\s+|set\s+-gx\s+){re.escape(name)}[=\s]")
-            at = next((i for i, b in enumerate(body) if pattern.match(b)), None)
+            at = next((i for i, row in enumerate(inner) if pattern.match(row)), None)
             if at is None:
-                body.append(line)
+                inner.append(line + nl)
             else:
-                body[at] = line
-        new = [*lines[:start + 1], *body, *lines[end:]]
-        return nl.join(new) + (nl if text.endswith(("\n", "\r")) or not text else "")
+                inner[at] = line + inner[at][len(inner[at].rstrip("\r\n")):]
+        return text[:begin + len(BEGIN)] + "".join(inner) + text[end:]
     block = [BEGIN, *wanted.values(), END]
     if not text:
         return nl.join(block) + nl

@@ -19,4 +19,7 @@ def render(report: Report, verbose: bool = False) -> str:
     from ..waterfall import render_timings
 
     render_timings(report, console)  # the request's timing waterfall, and the --repeat table
+    from .fixes import render as render_fixes
+
+    render_fixes(report, console)
     return console.export_html(inline_styles=True, clear=True)
