@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tomllib
 from pathlib import Path
 
 import dotenv
 import pytest
+import tomllib
 import yaml
 from cborg_doctor_checks.clients.parsers import strip_jsonc
 from hypothesis import given, settings
