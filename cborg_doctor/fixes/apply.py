@@ -120,8 +120,12 @@ def rerun_env(records: Iterable[FixRecord], env: Mapping[str, str]) -> dict[str,
 
 
 def _same_target(finding: Finding, plan: Plan) -> bool:
+    """The re-run's finding is the one this plan fixes: same file, and the facts in ``match``."""
     path = plan.finding_data.get("path")
-    return path is None or finding.data.get("path") in (None, path)
+    if path is not None and finding.data.get("path") not in (None, path):
+        return False
+    match = plan.finding_data.get("match") or {}
+    return all(finding.data.get(name) == value for name, value in match.items())
 
 
 def judge(records: list[FixRecord], results: Mapping[str, CheckResult],
@@ -182,9 +186,15 @@ class FixSession:
             plans = [Plan(finding.code, remedy.name, refused=reason)]
         for plan in plans:
             signature = (plan.code, plan.remedy, tuple(str(c.path) for c in plan.changes))
-            if plan.is_noop or signature in self._seen:
+            if signature in self._seen:
                 continue
             self._seen.add(signature)
+            if plan.is_noop:
+                if plan.finding_data.get("reload"):  # in the file already; this shell predates it
+                    detail = f"already done in the file; {plan.finding_data.get('detail')}"
+                    self.say(f"{plan.code}: {detail}")
+                    self.records.append(FixRecord(plan, "needs you", detail))
+                continue
             self._offer_plan(plan)
 
     def _offer_plan(self, plan: Plan) -> None:

@@ -227,8 +227,21 @@ def quoted_like(old: str, new: str, fmt: str) -> str:
     return new
 
 
-def set_value(text: str, fmt: str, key_path: Path_, new: str) -> str:
-    """`text` with the value at `key_path` set to `new`; every other byte kept."""
+def _proved(before: dict[Path_, Any], after: dict[Path_, Any], key_path: Path_, new: str,
+            together: tuple[Path_, ...]) -> bool:
+    """Only `key_path` changed (to `new`), and perhaps `together` (to `new`): a YAML anchor."""
+    if after.get(key_path) != new or set(after) != set(before):
+        return False
+    return all(after[p] == before[p] or (p in together and after[p] == new)
+               for p in before if p != key_path)
+
+
+def set_value(text: str, fmt: str, key_path: Path_, new: str,
+              together: tuple[Path_, ...] = ()) -> str:
+    """`text` with the value at `key_path` set to `new`; every other byte kept.
+
+    `together` names paths that may change to `new` with it (values a YAML anchor shares).
+    """
     if fmt not in FORMATS:
         raise EditRefused(f"unknown format {fmt!r}")
     before = flat(text, fmt)
@@ -236,8 +249,6 @@ def set_value(text: str, fmt: str, key_path: Path_, new: str) -> str:
         raise EditRefused("the setting is not in the file any more")
     if before[key_path] == new:
         return text
-    expected = dict(before)
-    expected[key_path] = new
     key = str(key_path[-1])
     lines = text.splitlines(keepends=True)
     for index, raw in enumerate(lines):
@@ -250,6 +261,6 @@ def set_value(text: str, fmt: str, key_path: Path_, new: str) -> str:
                 after = flat(candidate, fmt)
             except EditRefused:
                 continue
-            if after == expected:
+            if _proved(before, after, key_path, new, together):
                 return candidate
     raise EditRefused(f"no line sets {'.'.join(map(str, key_path))} in a way the doctor can edit")

@@ -183,7 +183,8 @@ def _plan_private(finding: Finding, ctx: FixContext) -> list[Plan]:
     if mode & 0o077:
         plans.append(Plan(finding.code, f"chmod 600 {shown} (only you can read it)",
                           (Change(path, data, data, mode=(mode & 0o700) | 0o600, shown=shown),),
-                          check="config.clients", finding_data={"path": str(path)}))
+                          check="config.clients",
+                          finding_data={"path": str(path), "match": {"world_readable": True}}))
     env_key = (ctx.env.get("CBORG_API_KEY") or "").strip()
     lines = [int(n) for n in finding.data.get("lines") or [] if isinstance(n, int)]
     if env_key and lines:
@@ -230,13 +231,14 @@ def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
                 new = text + ("" if not text or text.endswith("\n") else nl) + \
                     f"{setting}={suggested}{nl}"
         else:
-            new = text
-            paths = find_paths(text, fmt, setting, str(data_.get("value")))
+            new, old = text, str(data_.get("value"))
+            paths = find_paths(text, fmt, setting, old)
             if not paths and not find_paths(text, fmt, setting, suggested):
                 return [Plan(finding.code, name, refused=f"{setting} with that URL is no longer "
                              f"in {shown}")]
-            for key_path in paths:
-                new = set_value(new, fmt, key_path, suggested)
+            while paths:  # one line at a time; a YAML anchor changes the setups sharing it
+                new = set_value(new, fmt, paths[0], suggested, together=tuple(paths))
+                paths = find_paths(new, fmt, setting, old)
     except EditRefused as exc:
         return [Plan(finding.code, name, refused=f"{shown}: {exc}")]
     return [Plan(finding.code, name, (Change(path, data, bom + new.encode(), shown=shown),),
