@@ -206,6 +206,16 @@ def test_codex_token_becomes_env_key(home: Path, canary_key: str) -> None:
     (".env",
      "# project\r\nCBORG_API_KEY=${CBORG_API_KEY}\r\nOPENAI_BASE_URL=\"https://api.openai.com/v1\"   # x\r\n",
      "OPENAI_BASE_URL=\"https://api.cborg.lbl.gov/v1\"   # x\r\n"),
+    (".aider.conf.yml",
+     "model: openai/lbl/cborg-coder\nopenai-api-base: http://me:pw@cborg.lbl.gov  # proxy\n",
+     "openai-api-base: https://api.cborg.lbl.gov  # proxy\n"),
+    # Roo Code's exported settings (what tools_roo.md has people import).
+    ("roo-code-settings.json",
+     '{\n  "providerProfiles": {\n    "currentApiConfigName": "cborg",\n    "apiConfigs": {\n'
+     '      "cborg": {\n        "apiProvider": "openai",\n'
+     '        "openAiBaseUrl": "https://api.cborg.lbl.gov/v1/chat/completions",\n'
+     '        "openAiApiKey": "not-needed", "openAiModelId": "lbl/cborg-coder"\n      }\n    }\n  }\n}\n',
+     '        "openAiBaseUrl": "https://api.cborg.lbl.gov/v1",\n'),
     (".env",
      "OPENAI_API_KEY=${CBORG_API_KEY}\nMODEL=lbl/llama",
      "OPENAI_API_KEY=${CBORG_API_KEY}\nMODEL=lbl/llama\nOPENAI_BASE_URL=https://api.cborg.lbl.gov/v1\n"),
@@ -214,8 +224,13 @@ def test_each_tools_base_url_is_changed_in_place(home: Path, canary_key: str, re
                                                  text: str, expected: str) -> None:
     path = _write(home / relative, text, 0o600)
     before = snapshot(home)
+    if relative.startswith("roo"):
+        settings = home / ".config/Code/User/settings.json"
+        _write(settings, f'{{"roo-cline.autoImportSettingsPath": "{path}"}}')
+        before = snapshot(home)
     run = fix(home, "--yes", env={"CBORG_API_KEY": canary_key}, only="config.clients")
     assert outcomes(run) == [("CLIENT_BASE_URL", "fixed")], run.output
+    assert "pw" not in run.output  # a password in a URL is a secret too
     new = path.read_bytes().decode()
     assert expected in new
     changed = [b for a, b in zip(text.splitlines(True), new.splitlines(True), strict=False) if a != b]

@@ -16,6 +16,7 @@ was made from. Outcomes (the report's ``fixes``):
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,14 @@ def _mode_text(mode: int) -> str:
     return f"{mode:04o}"
 
 
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s\"']+@")
+
+
+def _no_credentials(line: str) -> str:
+    """``https://user:password@host`` → ``https://…@host``: a password is a secret like the key."""
+    return _URL_CREDENTIALS.sub("…@", line)
+
+
 def render_change(change: Change, scrub: Scrubber) -> list[str]:
     """A unified diff of one file (the key shown as its fingerprint), or its mode change."""
     lines: list[str] = []
@@ -58,7 +67,7 @@ def render_change(change: Change, scrub: Scrubber) -> list[str]:
         old = (change.before or b"").decode("utf-8", "replace").splitlines()
         new = (change.after or b"").decode("utf-8", "replace").splitlines()
         crlf = b"\r\n" in (change.after or change.before or b"")
-        lines += [scrub(line.rstrip("\n")) for line in difflib.unified_diff(
+        lines += [_no_credentials(scrub(line.rstrip("\n"))) for line in difflib.unified_diff(
             old, new, "/dev/null" if change.before is None else change.shown,
             "/dev/null" if change.after is None else change.shown, lineterm="", n=2)]
         if crlf:

@@ -141,12 +141,21 @@ def flat(text: str, fmt: str) -> dict[Path_, Any]:
     return dict(leaves(parse(text, fmt)))
 
 
-def find_paths(text: str, fmt: str, key: str, value: str) -> list[Path_]:
-    """Full paths whose last part is `key` (any case for ini) and whose value is `value`."""
+def find_paths(text: str, fmt: str, key: str, value: str | None = None,
+               digest: str | None = None) -> list[Path_]:
+    """Full paths whose last part is `key` (any case for ini) holding `value`, or the text
+    whose ``sha256:`` `digest` is given (a value that must not be kept: a URL with a password)."""
+    import hashlib
+
     def same(part: Any) -> bool:
         return part == key or (fmt == "ini" and str(part).lower() == key.lower())
 
-    return [p for p, v in flat(text, fmt).items() if p and same(p[-1]) and v == value]
+    def wanted(v: Any) -> bool:
+        if digest is not None:
+            return isinstance(v, str) and "sha256:" + hashlib.sha256(v.encode()).hexdigest() == digest
+        return v == value
+
+    return [p for p, v in flat(text, fmt).items() if p and same(p[-1]) and wanted(v)]
 
 
 # --- the value's span on one line --------------------------------------------------------------

@@ -13,8 +13,9 @@ remedy              finding data
 `PRIVATE_KEY_FILE`  ``path`` (absolute), ``world_readable`` (bool), ``lines`` (1-based),
                     ``tool`` (``opencode``, ``Codex CLI``, ``Continue`` ... for the reference)
 `CLIENT_URL`        ``path`` (absolute), ``format`` (`edit.FORMATS`), ``setting`` (the key's
-                    last name: ``apiBase``, ``base_url``, ``baseURL`` ...), ``value`` (the URL
-                    as the file has it), ``suggested``; ``append: true`` for a .env that has
+                    last name: ``apiBase``, ``base_url``, ``baseURL`` ...), ``value_sha256``
+                    (``sha256:`` + hex of the URL as the file has it: it may hold a password),
+                    ``suggested``; ``append: true`` for a .env that has
                     no base-URL line at all (the line ``setting=suggested`` is added)
 `WSLCONFIG`         ``profile`` (the Windows profile as a Linux path, ``/mnt/c/Users/x``),
                     ``found`` (``.wslconfig``, ``.wslconfig.txt`` or None), ``build`` (Windows
@@ -231,14 +232,14 @@ def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
                 new = text + ("" if not text or text.endswith("\n") else nl) + \
                     f"{setting}={suggested}{nl}"
         else:
-            new, old = text, str(data_.get("value"))
-            paths = find_paths(text, fmt, setting, old)
+            new, digest = text, str(data_.get("value_sha256"))
+            paths = find_paths(text, fmt, setting, digest=digest)
             if not paths and not find_paths(text, fmt, setting, suggested):
                 return [Plan(finding.code, name, refused=f"{setting} with that URL is no longer "
                              f"in {shown}")]
             while paths:  # one line at a time; a YAML anchor changes the setups sharing it
                 new = set_value(new, fmt, paths[0], suggested, together=tuple(paths))
-                paths = find_paths(new, fmt, setting, old)
+                paths = find_paths(new, fmt, setting, digest=digest)
     except EditRefused as exc:
         return [Plan(finding.code, name, refused=f"{shown}: {exc}")]
     return [Plan(finding.code, name, (Change(path, data, bom + new.encode(), shown=shown),),

@@ -233,8 +233,12 @@ def _edit_data(entry: ClientEntry) -> dict[str, Any]:
         return {"path": path, "format": "dotenv", "setting": entry.base_url_setting, "append": True}
     if entry.base_url_from != "file" or entry.base_url_fix or not entry.base_url:
         return {}
+    import hashlib
+
     setting = entry.base_url_setting.split()[0].strip('"').rsplit(".", 1)[-1]
-    return {"path": path, "setting": setting, "value": entry.base_url}
+    # The URL may hold a password: the remedy finds it again by its digest.
+    digest = "sha256:" + hashlib.sha256(entry.base_url.encode()).hexdigest()
+    return {"path": path, "setting": setting, "value_sha256": digest}
 
 
 def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mapping[Path, int],
