@@ -130,9 +130,10 @@ def rerun_env(records: Iterable[FixRecord], env: Mapping[str, str]) -> dict[str,
 
 def _same_target(finding: Finding, plan: Plan) -> bool:
     """The re-run's finding is the one this plan fixes: same file, and the facts in ``match``."""
-    path = plan.finding_data.get("path")
-    if path is not None and finding.data.get("path") not in (None, path):
-        return False
+    for name in ("file", "path"):
+        mine = plan.finding_data.get(name)
+        if mine is not None and finding.data.get(name) not in (None, mine):
+            return False
     match = plan.finding_data.get("match") or {}
     return all(finding.data.get(name) == value for name, value in match.items())
 

@@ -86,6 +86,14 @@ class FixContext:
     key_source: str | None
     osfacts: Any = None
     allowed: tuple[Path, ...] = ()  # folders a change may touch (home, the Windows profile)
+    cwd: Path | None = None
+
+    def resolve(self, shown: str) -> Path | None:
+        """The file a finding names as ``~/x`` or ``./x`` (config.clients' display form)."""
+        for prefix, base in (("~/", self.home), ("./", self.cwd)):
+            if shown.startswith(prefix) and base is not None:
+                return base / shown[len(prefix):]
+        return None
 
     def shown(self, path: Path) -> str:
         """``~/x`` for files in the home folder, the path otherwise."""

@@ -10,13 +10,14 @@ remedy              finding data
                     ``env:NAME``); a file is rewritten, an ``env:`` key is fixed on the
                     line of the shell start-up file that exports it
 `SDK_BASE_URL`      (none) adds/corrects OPENAI_BASE_URL in the shell start-up file
-`PRIVATE_KEY_FILE`  ``path`` (absolute), ``world_readable`` (bool), ``lines`` (1-based),
-                    ``tool`` (``opencode``, ``Codex CLI``, ``Continue`` ... for the reference)
-`CLIENT_URL`        ``path`` (absolute), ``format`` (`edit.FORMATS`), ``setting`` (the key's
-                    last name: ``apiBase``, ``base_url``, ``baseURL`` ...), ``value_sha256``
-                    (``sha256:`` + hex of the URL as the file has it: it may hold a password),
-                    ``suggested``; ``append: true`` for a .env that has
-                    no base-URL line at all (the line ``setting=suggested`` is added)
+`PRIVATE_KEY_FILE`  ``file`` (``~/x`` or ``./x``, as config.clients shows it),
+                    ``world_readable`` (bool), ``lines`` (1-based), ``tool`` (``opencode``,
+                    ``Codex CLI``, ``Continue`` ...: which reference syntax it expands)
+`CLIENT_URL`        ``file`` (``~/x`` or ``./x``), ``format`` (`edit.FORMATS`; default by the
+                    file's name), ``setting`` (the key's last name: ``apiBase``, ``base_url``,
+                    ``baseURL`` ...), ``value_sha256`` (``sha256:`` + hex of the URL as the
+                    file has it: it may hold a password), ``suggested``; ``append: true`` for
+                    a .env without a base-URL line (``setting=suggested`` is added)
 `WSLCONFIG`         ``profile`` (the Windows profile as a Linux path, ``/mnt/c/Users/x``),
                     ``found`` (``.wslconfig``, ``.wslconfig.txt`` or None), ``build`` (Windows
                     build or None), ``wanted`` (``[[key, value], ...]`` to set under [wsl2])
@@ -171,10 +172,9 @@ def _format_of(path: Path) -> str | None:
 
 
 def _plan_private(finding: Finding, ctx: FixContext) -> list[Plan]:
-    raw = finding.data.get("path")
-    if not raw:
+    path = ctx.resolve(str(finding.data.get("file") or ""))
+    if path is None:
         return []
-    path = Path(str(raw))
     data, text, bom = _read(path, ctx)
     if data is None:
         return []
@@ -185,7 +185,7 @@ def _plan_private(finding: Finding, ctx: FixContext) -> list[Plan]:
         plans.append(Plan(finding.code, f"chmod 600 {shown} (only you can read it)",
                           (Change(path, data, data, mode=(mode & 0o700) | 0o600, shown=shown),),
                           check="config.clients",
-                          finding_data={"path": str(path), "match": {"world_readable": True}}))
+                          finding_data={"file": shown, "match": {"world_readable": True}}))
     env_key = (ctx.env.get("CBORG_API_KEY") or "").strip()
     lines = [int(n) for n in finding.data.get("lines") or [] if isinstance(n, int)]
     if env_key and lines:
@@ -200,7 +200,7 @@ def _plan_private(finding: Finding, ctx: FixContext) -> list[Plan]:
             plans.append(Plan(finding.code, f"in {shown}, take the key from $CBORG_API_KEY "
                               "(it holds the same key) instead of the plain text",
                               (Change(path, data, bom + new.encode(), shown=shown),),
-                              check="config.clients", finding_data={"path": str(path)}))
+                              check="config.clients", finding_data={"file": shown}))
     return plans
 
 
@@ -213,10 +213,11 @@ PRIVATE_KEY_FILE = Remedy("chmod 600 the file; use the tool's reference to $CBOR
 
 def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
     data_ = finding.data
-    if not data_.get("path") or not data_.get("setting") or not data_.get("suggested"):
+    path = ctx.resolve(str(data_.get("file") or ""))
+    if path is None or not data_.get("setting") or not data_.get("suggested"):
         return [Plan(finding.code, "change the base URL", refused="this needs a new section in "
-                     "the file: follow the printed steps")]
-    path, setting = Path(str(data_["path"])), str(data_["setting"])
+                     "the file or a file outside your home folder: follow the printed steps")]
+    setting = str(data_["setting"])
     fmt, suggested = str(data_.get("format") or _format_of(path) or ""), str(data_["suggested"])
     data, text, bom = _read(path, ctx)
     shown = ctx.shown(path)
@@ -243,7 +244,7 @@ def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
     except EditRefused as exc:
         return [Plan(finding.code, name, refused=f"{shown}: {exc}")]
     return [Plan(finding.code, name, (Change(path, data, bom + new.encode(), shown=shown),),
-                 check="config.clients", finding_data={"path": str(path)})]
+                 check="config.clients", finding_data={"file": data_.get("file")})]
 
 
 CLIENT_URL = Remedy("change that one base URL in the tool's file, in place", _plan_client_url)

@@ -52,7 +52,7 @@ def fix_context(ctx: RunContext, allowed: tuple[Path, ...]) -> FixContext:
     key = ctx.key
     return FixContext(env=ctx.env, home=ctx.home, key_value=lambda: key.reveal() if key else None,
                       key_source=key.source if key else None, osfacts=for_context(ctx),
-                      allowed=allowed)
+                      allowed=allowed, cwd=ctx.cwd)
 
 
 def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callable[[str], None],

@@ -228,9 +228,8 @@ def base_url_findings(setups: list[Setup], roots: Roots,
 
 def _edit_data(entry: ClientEntry) -> dict[str, Any]:
     """What `--fix` needs to change this base URL in place (see cborg_doctor.fixes.remedies)."""
-    path = str(entry.base_url_file.absolute())
     if entry.base_url_from == "sdk-default" and entry.label == "environment file":
-        return {"path": path, "format": "dotenv", "setting": entry.base_url_setting, "append": True}
+        return {"format": "dotenv", "setting": entry.base_url_setting, "append": True}
     if entry.base_url_from != "file" or entry.base_url_fix or not entry.base_url:
         return {}
     import hashlib
@@ -238,7 +237,7 @@ def _edit_data(entry: ClientEntry) -> dict[str, Any]:
     setting = entry.base_url_setting.split()[0].strip('"').rsplit(".", 1)[-1]
     # The URL may hold a password: the remedy finds it again by its digest.
     digest = "sha256:" + hashlib.sha256(entry.base_url.encode()).hexdigest()
-    return {"path": path, "setting": setting, "value_sha256": digest}
+    return {"setting": setting, "value_sha256": digest}
 
 
 def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mapping[Path, int],
@@ -264,8 +263,7 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
             stale="; it is not the key this shell uses, so the tool may be sending an old one"
             if entry.key.known is False else "",
             data={"file": items[0].file, "lines": list(entry.key.lines),
-                  "world_readable": mode is not None, "path": str(entry.path.absolute()),
-                  "tool": entry.tool},
+                  "world_readable": mode is not None, "tool": entry.tool},
         ))
     behind_proxy = [s for s in setups if proxy_address(s.entry.base_url) is None]
     placeholders = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.PLACEHOLDER),
