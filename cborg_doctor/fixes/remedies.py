@@ -304,3 +304,74 @@ def _plan_wslconfig(finding: Finding, ctx: FixContext) -> list[Plan]:
 
 WSLCONFIG = Remedy("merge [wsl2] networkingMode=mirrored, dnsTunneling=true into .wslconfig",
                    _plan_wslconfig)
+
+
+# --- (g) TLS inspection the OS trusts and Python does not ----------------------------------
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+
+
+def _pems(text: str) -> list[str]:
+    return [m.group(0) for m in _PEM.finditer(text)]
+
+
+def _body(pem: str) -> str:
+    return "".join(pem.split("-----")[2].split())
+
+
+def os_bundle() -> Path | None:
+    """The OS's CA bundle, as `cborg_doctor.probes.trust.os_context` finds it on Linux."""
+    import ssl
+
+    from ..probes.trust import OS_BUNDLES
+
+    for candidate in (ssl.get_default_verify_paths().openssl_cafile, *OS_BUNDLES):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def bundle_path(ctx: FixContext) -> Path | None:
+    base = ctx.env.get("XDG_CONFIG_HOME") or (str(ctx.home / ".config") if ctx.home else "")
+    return Path(base) / "cborg-doctor" / "ca-bundle.pem" if base else None
+
+
+def _plan_ca_bundle(finding: Finding, ctx: FixContext) -> list[Plan]:
+    import sys
+
+    import certifi
+
+    name = "a CA bundle of certifi's roots and your organisation's, exported as SSL_CERT_FILE"
+    if finding.data.get("os_store_verifies") is not True:
+        return [Plan(finding.code, name, refused="this computer does not trust the intercepting "
+                     "CA either: ask your IT for it (the printed steps)")]
+    source = os_bundle() if sys.platform.startswith("linux") else None
+    target, home = bundle_path(ctx), ctx.home
+    if source is None or target is None or home is None:
+        return [Plan(finding.code, name, refused="no OS CA bundle file to take the CA from here: "
+                     "use truststore (the printed steps)")]
+    public = Path(certifi.where()).read_text(encoding="ascii", errors="replace")
+    known = {_body(p) for p in _pems(public)}
+    extra = [p for p in _pems(source.read_text(encoding="ascii", errors="replace"))
+             if _body(p) not in known]
+    if not extra:
+        return [Plan(finding.code, name, refused=f"{source} holds no CA that certifi lacks")]
+    bundle = (public.rstrip("\n") + f"\n\n# Added by cborg-doctor --fix: the {len(extra)} CA(s) "
+              f"{source} trusts and certifi does not\n" + "\n".join(extra) + "\n").encode()
+    old = read_for_edit(target, ctx.allowed)
+    rc = startup_file(home, ctx.env)
+    data, text, bom = _read(rc, ctx)
+    exports = {"SSL_CERT_FILE": str(target), "REQUESTS_CA_BUNDLE": str(target)}
+    new_rc = bom + with_exports(text, exports, is_fish(rc)).encode()
+    shown_rc = ctx.shown(rc)
+    return [Plan(finding.code, f"write {ctx.shown(target)} (certifi + {len(extra)} CA(s) from "
+                 f"{source}) and export SSL_CERT_FILE and REQUESTS_CA_BUNDLE in {shown_rc}",
+                 (Change(target, old, bundle, mode=0o644, shown=ctx.shown(target),
+                         summary=f"certifi's roots and the {len(extra)} CA(s) of {source} that "
+                         "certifi lacks" if old != bundle else ""),
+                  Change(rc, data, new_rc, shown=shown_rc)),
+                 check="tls", finding_data={"reload": list(exports),
+                                            "detail": _NEW_SHELL.format(file=shown_rc)})]
+
+
+CA_BUNDLE = Remedy("a CA bundle with the organisation's CA, exported as SSL_CERT_FILE", _plan_ca_bundle)

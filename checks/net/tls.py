@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import CA_BUNDLE
 from cborg_doctor.probes import proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
@@ -60,6 +61,7 @@ TLS_INTERCEPTED = Code(
     explain="A TLS inspection proxy (corporate firewall, antivirus, Zscaler, Netskope ...) "
     "replaces the gateway's certificate with one from its own CA. Browsers trust that CA "
     "through the OS store; Python's certifi bundle does not.",
+    remedy=CA_BUNDLE,
 )
 TLS_HOSTNAME_MISMATCH = Code(
     "TLS_HOSTNAME_MISMATCH",
@@ -235,7 +237,8 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
         product = interception_product(cert)
         if os_ok:
             why = "which this computer's OS trust store accepts but your Python clients do not"
-            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
+            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why,
+                                           data={"os_store_verifies": True}), data
         if product:
             why = f"a TLS inspection product ({product})"
             return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
