@@ -72,6 +72,8 @@ def test_a_key_file_is_rewritten_clean_then_undone_byte_for_byte(home: Path, can
 
     again = fix(home, "--yes", "--api-key-file", str(key_file), only="config.key")
     assert fixes(again) == []  # idempotent: nothing left to offer
+    for backup in (home / "reports" / "fixes").rglob("*.bak"):  # the key is not copied there
+        assert canary_key.encode() not in backup.read_bytes()
     restored = undo(home)
     assert restored.code == 0 and "restored: ~/cborg.key" in restored.stdout
     assert snapshot(home) == before
@@ -163,8 +165,14 @@ def test_lbl_opencode_config_url_permissions_and_reference(home: Path, canary_ke
     assert run.json()["checks"][0]["status"] == "pass"
     _no_key(canary_key, run.output)
     assert fixes(fix(home, "--yes", env={"CBORG_API_KEY": canary_key}, only="config.clients")) == []
-    restored = undo(home)
-    assert restored.stdout.count("restored:") == 3
+    # The backups hold no key: the one the file had is now only in $CBORG_API_KEY.
+    for backup in (home / "reports" / "fixes").rglob("*"):
+        assert not backup.is_file() or canary_key.encode() not in backup.read_bytes()
+    refused = undo(home)
+    assert refused.code == 1 and refused.stdout.startswith(
+        "refused: ~/.config/opencode/opencode.json: the key it held cannot be found again")
+    restored = undo(home, env={"CBORG_API_KEY": canary_key})
+    assert restored.code == 0 and restored.stdout.count("restored:") == 3, restored.stdout
     assert snapshot(home) == before
 
 

@@ -7,6 +7,12 @@ Each `--fix` run that changes a file gets a folder under the report folder::
 
 The journal lists, per file, its path, the sha256 before and after, the mode
 before and after and the backup's name (none when the file did not exist).
+
+A backup never holds a key: every key-shaped token (``sk-...``) of the old file is
+replaced by a marker, and the journal says where to find it again at `--undo`:
+at an offset of the file as the fix left it (the cleaned key file still holds the
+key), or in an environment variable whose sha256 it records (a key the fix
+replaced by ``{env:CBORG_API_KEY}``). The restored bytes must have the old sha256.
 `--undo` takes the newest journal not yet undone, restores each file byte for
 byte when it still has the "after" bytes, and refuses that file (one line) when
 it has changed since; then it renames the journal ``journal.undone.json``.
@@ -15,8 +21,10 @@ it has changed since; then it renames the journal ``journal.undone.json``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime
@@ -26,6 +34,45 @@ from ..reportfiles import default_report_dir
 from .model import Change, sha256
 
 JOURNAL = "journal.json"
+_KEYISH = re.compile(rb"sk-[A-Za-z0-9_\-]{8,}")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def without_keys(before: bytes, after: bytes | None, env: Mapping[str, str]
+                 ) -> tuple[bytes, list[dict[str, object]]]:
+    """`before` with its keys replaced by markers, and where each one is found again."""
+    template, found = before, []
+    env_values = {v.strip().encode(): n for n, v in env.items() if v.strip().startswith("sk-")}
+    for secret in sorted(set(_KEYISH.findall(before)), key=len, reverse=True):
+        if after is not None and secret in after:
+            where: dict[str, object] = {"after_offset": after.index(secret)}
+        elif secret in env_values:
+            where = {"env": env_values[secret]}
+        else:
+            continue  # not the user's key and not kept anywhere: it stays in the 0600 backup
+        marker = b"\x00cborg-doctor-key-%d\x00" % len(found)
+        template = template.replace(secret, marker)
+        found.append({**where, "length": len(secret), "sha256": _digest(secret)})
+    return template, found
+
+
+def with_keys(template: bytes, found: list[dict[str, object]], after: bytes | None,
+              env: Mapping[str, str]) -> bytes | None:
+    """The old bytes again, or None when a key cannot be found where the journal says."""
+    for index, where in enumerate(found):
+        length = int(where["length"])  # type: ignore[call-overload]
+        if "after_offset" in where and after is not None:
+            start = int(where["after_offset"])  # type: ignore[call-overload]
+            secret = after[start:start + length]
+        else:
+            secret = env.get(str(where.get("env")), "").strip().encode()
+        if _digest(secret) != where["sha256"]:
+            return None
+        template = template.replace(b"\x00cborg-doctor-key-%d\x00" % index, secret)
+    return template
 UNDONE = "journal.undone.json"
 
 
@@ -94,14 +141,15 @@ class Journal:
 
     def record(self, change: Change, real: Path, modes: tuple[int | None, int | None]) -> None:
         folder = self._open()
-        backup = None
+        backup, keys = None, []
         if change.before is not None:
             backup = f"{len(self._entries)}.bak"
-            write_bytes_atomic(folder / backup, change.before, 0o600, None, None)
+            template, keys = without_keys(change.before, change.after, self._env)
+            write_bytes_atomic(folder / backup, template, 0o600, None, None)
         self._entries.append({
             "path": str(real), "shown": change.shown, "before": sha256(change.before),
             "after": sha256(change.after), "mode_before": modes[0], "mode_after": modes[1],
-            "backup": backup,
+            "backup": backup, "keys": keys,
         })
         text = json.dumps({"entries": self._entries}, indent=2) + "\n"
         write_bytes_atomic(folder / JOURNAL, text.encode(), 0o600, None, None)
@@ -150,7 +198,13 @@ def undo(env: Mapping[str, str]) -> tuple[list[str], bool]:
             path.unlink(missing_ok=True)
             lines.append(f"restored: {shown} (removed: it did not exist before the fix)")
             continue
-        data = (folder / entry["backup"]).read_bytes()
+        data = with_keys((folder / entry["backup"]).read_bytes(), entry.get("keys") or [], now, env)
+        if data is None or sha256(data) != entry["before"]:
+            lines.append(f"refused: {shown}: the key it held cannot be found again (set the "
+                         "variable it came from, e.g. CBORG_API_KEY, and run --undo again)")
+            ok = False
+            kept.insert(0, entry)
+            continue
         info = path.stat() if now is not None else None
         write_bytes_atomic(path, data, entry["mode_before"] if entry["mode_before"] is not None
                            else 0o600, info.st_uid if info else None, info.st_gid if info else None)
