@@ -211,6 +211,8 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
         out.write("\nHow to fix:\n")
         for n, step in enumerate(found.fix, 1):
             out.write(f"  {n}. {fill(step, {})}\n")
+    if found.remedy is not None:
+        out.write(f"\n`cborg-doctor --fix` can do this for you: {found.remedy.name}.\n")
 
 
 class _Terminated(KeyboardInterrupt):
