@@ -29,7 +29,8 @@ def downstream(registry: Registry, changed: set[str], selected: set[str]) -> lis
     """`changed` and every selected check that needs one of them, directly or not, in run order."""
     found = set(changed)
     for check in registry.checks:  # run order: a check's prerequisites come before it
-        if check.id in selected and any(i in found for g in check.needed_groups() for i in g):
+        wanted = [i for g in check.needed_groups() for i in g] + list(getattr(check, "uses", ()))
+        if check.id in selected and any(i in found for i in wanted):
             found.add(check.id)
     return [c.id for c in registry.checks if c.id in found]
 
