@@ -17,7 +17,7 @@ from cborg_doctor.secrets import Scrubber
 
 def _ctx(home: Path) -> FixContext:
     return FixContext(env={"HOME": str(home), "CBORG_DOCTOR_REPORT_DIR": str(home / "reports")},
-                      home=home, key_value=lambda: None, key_source=None, allowed=(home,))
+                      home=home, key_source=None, allowed=(home,))
 
 
 def test_a_file_larger_than_a_config_is_refused(home: Path) -> None:

@@ -26,7 +26,7 @@ from ..findings import Finding, Severity
 from ..secrets import Scrubber
 from .edit import EditRefused, read_assignments
 from .guard import Refused, read_for_edit
-from .journal import Journal, apply_change
+from .journal import Journal, apply_change, planned_modes
 from .model import Change, FixContext, Plan, sha256
 
 Asker = Callable[[str], str]  # prompt -> answer ("y", "n", "a", "q")
@@ -108,8 +108,8 @@ def write_plan(plan: Plan, ctx: FixContext, journal: Journal) -> list[dict[str, 
         if not change.changes_anything:
             continue
         real = target_of(change.path, ctx.allowed)
-        modes = apply_change(change, real)
-        journal.record(change, real, modes)
+        journal.record(change, real, planned_modes(change, real))  # the backup before the write
+        apply_change(change, real)
         files.append({"path": change.shown, "before": sha256(change.before),
                       "after": sha256(change.after)})
     return files

@@ -99,23 +99,34 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int, uid: int | None, gid:
         raise
 
 
-def apply_change(change: Change, real: Path) -> tuple[int | None, int | None]:
-    """Make the change on disk; returns (mode before, mode after)."""
+def planned_modes(change: Change, real: Path) -> tuple[int | None, int | None]:
+    """(mode before, mode after) of the file: its own mode is kept unless the change sets one."""
     try:
-        info = real.stat()
-        mode_before, uid, gid = info.st_mode & 0o7777, info.st_uid, info.st_gid
+        mode_before: int | None = real.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode_before, uid, gid = None, None, None
-    mode_after = change.mode if change.mode is not None else (mode_before or 0o600)
+        mode_before = None
+    if change.after is None:
+        return mode_before, None
+    return mode_before, change.mode if change.mode is not None else (mode_before or 0o600)
+
+
+def apply_change(change: Change, real: Path) -> None:
+    """Make the change on disk: atomic, the owner kept."""
+    mode_before, mode_after = planned_modes(change, real)
     if change.after is None:
         real.unlink()
-        return mode_before, None
+        return
+    assert mode_after is not None
     if change.after == change.before and mode_before is not None:
         os.chmod(real, mode_after)
-    else:
-        real.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(real, change.after, mode_after, uid, gid)
-    return mode_before, mode_after
+        return
+    try:
+        info = real.stat()
+        uid, gid = info.st_uid, info.st_gid
+    except FileNotFoundError:
+        uid, gid = None, None
+    real.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(real, change.after, mode_after, uid, gid)
 
 
 class Journal:

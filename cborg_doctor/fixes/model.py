@@ -4,7 +4,8 @@ A `Remedy` sits next to the `Code` it fixes (``Code(..., remedy=...)``). Given t
 finding and the run's `FixContext` it returns `Plan`s: each is one thing to ask
 about (one `y/n`), made of `Change`s (a file's bytes before and after, or its mode),
 `NeedsYou` steps (commands only the person can run) and the environment variables
-the change sets for new shells (so the re-run sees what a new terminal will see).
+the change sets for new shells (``finding_data["reload"]``: the re-run reads them from the changed files, as a new
+terminal will).
 A plan that cannot be made safely is ``Plan(refused="why")``.
 
 Finding data a remedy reads is documented on the remedy (`cborg_doctor.fixes.remedies`);
@@ -65,7 +66,6 @@ class Plan:
     remedy: str  # what it does, one line: "set OPENAI_BASE_URL in ~/.bashrc"
     changes: tuple[Change, ...] = ()
     needs_you: tuple[NeedsYou, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)  # set for new shells by the change
     refused: str = ""  # why nothing can be done safely
     check: str = ""  # the check to run again afterwards
     finding_data: Mapping[str, Any] = field(default_factory=dict)
@@ -82,8 +82,7 @@ class FixContext:
 
     env: Mapping[str, str]
     home: Path | None
-    key_value: Callable[[], str | None]  # the key the run resolved (never stored in a plan)
-    key_source: str | None
+    key_source: str | None  # where the run's key came from ("file:PATH", "env:NAME")
     osfacts: Any = None
     allowed: tuple[Path, ...] = ()  # folders a change may touch (home, the Windows profile)
     cwd: Path | None = None

@@ -51,8 +51,7 @@ def fix_context(ctx: RunContext, allowed: tuple[Path, ...]) -> FixContext:
     from ..osfacts import for_context
 
     key = ctx.key
-    return FixContext(env=ctx.env, home=ctx.home, key_value=lambda: key.reveal() if key else None,
-                      key_source=key.source if key else None, osfacts=for_context(ctx),
+    return FixContext(env=ctx.env, home=ctx.home, key_source=key.source if key else None, osfacts=for_context(ctx),
                       allowed=allowed, cwd=ctx.cwd)
 
 
