@@ -109,7 +109,7 @@ def parse(text: str, fmt: str) -> Any:
         if fmt == "yaml":
             import yaml
 
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if fmt == "toml":
             if sys.version_info >= (3, 11):
                 import tomllib

@@ -105,6 +105,13 @@ CLEAN_KEY = Remedy("rewrite the key without whitespace, quotes or line breaks", 
 
 
 def _plan_sdk_base_url(finding: Finding, ctx: FixContext) -> list[Plan]:
+    import sys
+
+    if sys.platform == "win32":  # the user's environment lives in the registry: setx is theirs
+        command = f"setx OPENAI_BASE_URL {CBORG_ROOT}"
+        return [Plan(finding.code, "set OPENAI_BASE_URL for your Windows account", needs_you=(
+            NeedsYou(f"Run `{command}` in cmd or PowerShell, then open a new terminal", command),),
+            check="config.base_url")]
     if ctx.home is None:
         return [Plan(finding.code, "set OPENAI_BASE_URL", refused="the home folder is unknown")]
     path = startup_file(ctx.home, ctx.env)
