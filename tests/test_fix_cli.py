@@ -321,3 +321,34 @@ def test_markdown_report_has_the_fixes_section(home: Path, canary_key: str) -> N
     text = out.read_text()
     assert "## Fixes (`--fix`)" in text and "| `CLIENT_BASE_URL` |" in text and "**fixed**" in text
     _no_key(canary_key, text, run.output)
+
+
+def test_lbl_continue_easy_setup_with_config_ts_gets_the_dollar_reference(
+        home: Path, canary_key: str) -> None:
+    # LBL's easy setup (tests/data/clients/continue_easy.json): the key in the header; LBL's
+    # config.ts next to it expands ${CBORG_API_KEY}.
+    text = (Path(__file__).parent / "data/clients/continue_easy.json").read_text().replace(
+        "{KEY}", canary_key)
+    path = _write(home / ".continue/config.json", text, 0o644)
+    _write(home / ".continue/config.ts", "// LBL's config.ts\n")
+    run = fix(home, "--yes", env={"CBORG_API_KEY": canary_key}, only="config.clients")
+    assert outcomes(run) == [("CLIENT_KEY_IN_FILE", "fixed"), ("CLIENT_KEY_IN_FILE", "fixed")], run.output
+    assert path.read_text() == text.replace(canary_key, "${CBORG_API_KEY}")
+    assert path.stat().st_mode & 0o777 == 0o600
+    _no_key(canary_key, run.output)
+
+
+def test_findings_without_a_remedy_are_listed(home: Path) -> None:
+    run = run_doctor("--only", "config.key", "--base-url", LOOPBACK, "--no-report", "--fix",
+                     "--yes", home=home)
+    assert "Not fixed automatically (follow the printed steps): KEY_MISSING (config.key)" in run.stdout
+    assert run.code == 1
+
+
+def test_html_report_has_the_fixes_section(home: Path, canary_key: str) -> None:
+    _write(home / ".config/opencode/opencode.json", LBL_OPENCODE.format(key="{env:CBORG_API_KEY}"))
+    out = home / "r.html"
+    run_doctor("--only", "config.clients", "--base-url", LOOPBACK, "--report", str(out), "--fix",
+               "--yes", home=home, env={"CBORG_API_KEY": canary_key})
+    text = out.read_text()
+    assert "Fixes" in text and "fixed: CLIENT_BASE_URL: set baseURL to https://api.cborg.lbl.gov/v1" in text

@@ -40,6 +40,6 @@ def render(report: Report, console: Console) -> None:
     for fix in report.fixes:
         detail = f" ({fix['detail']})" if fix.get("detail") else ""
         console.print(f"  {escape(fix['outcome'])}: {escape(fix['code'])}: {escape(fix['remedy'])}"
-                      f"{escape(detail)}", soft_wrap=True)
+                      f"{escape(detail)}", soft_wrap=True, highlight=False)
         if fix.get("files"):
-            console.print(f"    {escape(_files(dict(fix)))}", soft_wrap=True)
+            console.print(f"    {escape(_files(dict(fix)))}", soft_wrap=True, highlight=False)
