@@ -351,4 +351,25 @@ def test_html_report_has_the_fixes_section(home: Path, canary_key: str) -> None:
     run_doctor("--only", "config.clients", "--base-url", LOOPBACK, "--report", str(out), "--fix",
                "--yes", home=home, env={"CBORG_API_KEY": canary_key})
     text = out.read_text()
-    assert "Fixes" in text and "fixed: CLIENT_BASE_URL: set baseURL to https://api.cborg.lbl.gov/v1" in text
+    assert "Fixes" in text and "fixed: CLIENT_BASE_URL: set provider.litellm.options.baseURL to https://api.cborg.lbl.gov/v1" in text
+
+
+def test_claude_code_settings_env_block(home: Path, canary_key: str) -> None:
+    # LBL's page (tools_claudecode.md) with the /v1 people add by habit: Claude Code appends
+    # /v1/messages itself.
+    text = ('{\n  "env": {\n    "ANTHROPIC_BASE_URL": "https://api.cborg.lbl.gov/v1",\n'
+            '    "ANTHROPIC_AUTH_TOKEN": "${CBORG_API_KEY}"\n  },\n  "model": "sonnet"\n}\n')
+    path = _write(home / ".claude/settings.json", text)
+    run = fix(home, "--yes", env={"CBORG_API_KEY": canary_key}, only="config.clients")
+    assert ("CLIENT_BASE_URL", "fixed") in outcomes(run), run.output
+    assert path.read_text() == text.replace("https://api.cborg.lbl.gov/v1", CBORG)
+
+
+def test_a_base_url_set_in_the_shell_is_fixed_in_the_start_up_file(home: Path, canary_key: str) -> None:
+    rc = _write(home / ".bashrc", "export ANTHROPIC_BASE_URL=https://api.cborg.lbl.gov/v1\n")
+    env = {"CBORG_API_KEY": canary_key, "SHELL": "/bin/bash",
+           "ANTHROPIC_BASE_URL": "https://api.cborg.lbl.gov/v1", "ANTHROPIC_AUTH_TOKEN": canary_key}
+    run = fix(home, "--yes", env=env, only="config.clients")
+    assert ("CLIENT_BASE_URL", "fixed") in outcomes(run), run.output
+    assert rc.read_text() == f"export ANTHROPIC_BASE_URL={CBORG}\n"
+    _no_key(canary_key, run.output)

@@ -13,11 +13,13 @@ remedy              finding data
 `PRIVATE_KEY_FILE`  ``file`` (``~/x`` or ``./x``, as config.clients shows it),
                     ``world_readable`` (bool), ``lines`` (1-based), ``tool`` (``opencode``,
                     ``Codex CLI``, ``Continue`` ...: which reference syntax it expands)
-`CLIENT_URL`        ``file`` (``~/x`` or ``./x``), ``format`` (`edit.FORMATS`; default by the
-                    file's name), ``setting`` (the key's last name: ``apiBase``, ``base_url``,
-                    ``baseURL`` ...), ``value_sha256`` (``sha256:`` + hex of the URL as the
-                    file has it: it may hold a password), ``suggested``; ``append: true`` for
-                    a .env without a base-URL line (``setting=suggested`` is added)
+`CLIENT_URL`        ``file`` (``~/x`` or ``./x``; None for ``format: shell``), ``format``
+                    (`edit.FORMATS`), ``key_path`` (the value's full path: ``["env",
+                    "ANTHROPIC_BASE_URL"]``), ``value`` (the value to set), ``value_sha256``
+                    (``sha256:`` + hex of the old value: it may hold a password, and a YAML
+                    anchor may share it), ``append: true`` (a .env without the line: it is
+                    added), ``needs_structure: true`` (no value to edit: refused) — from
+                    ``config.clients``' ``fix_target`` and ``_edit_data``
 `WSLCONFIG`         ``profile`` (the Windows profile as a Linux path, ``/mnt/c/Users/x``),
                     ``found`` (``.wslconfig``, ``.wslconfig.txt`` or None), ``build`` (Windows
                     build or None), ``wanted`` (``[[key, value], ...]`` to set under [wsl2])
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..secrets import fingerprint
-from .edit import EditRefused, find_paths, parse, read_assignments, set_value
+from .edit import EditRefused, find_paths, flat, parse, read_assignments, set_value
 from .guard import decode, read_for_edit
 from .model import Change, FixContext, NeedsYou, Plan, Remedy
 from .shellrc import CANDIDATES, is_fish, startup_file, with_exports
@@ -114,21 +116,7 @@ def _plan_sdk_base_url(finding: Finding, ctx: FixContext) -> list[Plan]:
             check="config.base_url")]
     if ctx.home is None:
         return [Plan(finding.code, "set OPENAI_BASE_URL", refused="the home folder is unknown")]
-    path = startup_file(ctx.home, ctx.env)
-    data, text, bom = _read(path, ctx)
-    shown = ctx.shown(path)
-    name = "OPENAI_BASE_URL"
-    existing = read_assignments(text).get((name,))
-    try:
-        if existing is not None and "api.openai.com" in existing:
-            new = set_value(text, "shell", (name,), CBORG_ROOT)
-        else:
-            new = with_exports(text, {name: CBORG_ROOT}, is_fish(path))
-    except EditRefused as exc:
-        return [Plan(finding.code, f"set {name} in {shown}", refused=str(exc))]
-    return [Plan(finding.code, f"export {name}={CBORG_ROOT} in {shown}",
-                 (Change(path, data, bom + new.encode(), shown=shown),), check="config.base_url",
-                 finding_data={"reload": [name], "detail": _NEW_SHELL.format(file=shown)})]
+    return [_shell_export(finding.code, "OPENAI_BASE_URL", CBORG_ROOT, ctx, "config.base_url")]
 
 
 SDK_BASE_URL = Remedy("export OPENAI_BASE_URL=https://api.cborg.lbl.gov in the shell start-up file",
@@ -218,36 +206,59 @@ PRIVATE_KEY_FILE = Remedy("chmod 600 the file; use the tool's reference to $CBOR
 # --- (d) a tool's base URL -------------------------------------------------------------------
 
 
-def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
-    data_ = finding.data
-    path = ctx.resolve(str(data_.get("file") or ""))
-    if path is None or not data_.get("setting") or not data_.get("suggested"):
-        return [Plan(finding.code, "change the base URL", refused="this needs a new section in "
-                     "the file or a file outside your home folder: follow the printed steps")]
-    setting = str(data_["setting"])
-    fmt, suggested = str(data_.get("format") or _format_of(path) or ""), str(data_["suggested"])
+def _shell_export(code: str, name: str, value: str, ctx: FixContext, check: str) -> Plan:
+    """`name=value` in the shell start-up file: its own line corrected, else the marked block."""
+    if ctx.home is None:
+        return Plan(code, f"set {name}", refused="the home folder is unknown")
+    path = startup_file(ctx.home, ctx.env)
     data, text, bom = _read(path, ctx)
     shown = ctx.shown(path)
-    name = f"set {setting} to {suggested} in {shown}"
+    try:
+        if (name,) in read_assignments(text):
+            new = set_value(text, "shell", (name,), value)
+        else:
+            new = with_exports(text, {name: value}, is_fish(path))
+    except EditRefused as exc:
+        return Plan(code, f"set {name} in {shown}", refused=str(exc))
+    return Plan(code, f"export {name}={value} in {shown}",
+                (Change(path, data, bom + new.encode(), shown=shown),), check=check,
+                finding_data={"reload": [name], "detail": _NEW_SHELL.format(file=shown)})
+
+
+def _plan_client_url(finding: Finding, ctx: FixContext) -> list[Plan]:
+    data_ = finding.data
+    key_path = tuple(data_.get("key_path") or ())
+    value = str(data_.get("value") or data_.get("suggested") or "")
+    fmt = str(data_.get("format") or "")
+    if data_.get("needs_structure") or not key_path or not value:
+        return [Plan(finding.code, "change the base URL", refused="this needs a new setting or "
+                     "section in the file: follow the printed steps")]
+    if fmt == "shell":
+        return [_shell_export(finding.code, str(key_path[-1]), value, ctx, "config.clients")]
+    path = ctx.resolve(str(data_.get("file") or ""))
+    if path is None:
+        return [Plan(finding.code, "change the base URL", refused="the file is outside your home "
+                     "folder and the current folder")]
+    fmt = fmt or _format_of(path) or ""
+    data, text, bom = _read(path, ctx)
+    shown = ctx.shown(path)
+    name = f"set {'.'.join(map(str, key_path))} to {value} in {shown}"
     if data is None:
         return [Plan(finding.code, name, refused=f"{shown} is gone")]
     try:
-        if data_.get("append") and fmt == "dotenv":
-            if (setting,) in parse(text, fmt):
-                new = set_value(text, fmt, (setting,), suggested)
-            else:
-                nl = "\r\n" if "\r\n" in text else "\n"
-                new = text + ("" if not text or text.endswith("\n") else nl) + \
-                    f"{setting}={suggested}{nl}"
+        current = flat(text, fmt)
+        digest = data_.get("value_sha256")
+        together = find_paths(text, fmt, str(key_path[-1]), digest=str(digest)) if digest else []
+        if data_.get("append") and fmt == "dotenv" and key_path not in current:
+            nl = "\r\n" if "\r\n" in text else "\n"
+            new = text + ("" if not text or text.endswith("\n") else nl) + f"{key_path[0]}={value}{nl}"
+        elif key_path in current:
+            new = set_value(text, fmt, key_path, value, together=tuple(together))
+            # A YAML anchor may serve other setups, each with the same old value: all of them.
+            for other in find_paths(new, fmt, str(key_path[-1]), digest=str(digest)) if digest else []:
+                new = set_value(new, fmt, other, value, together=tuple(together))
         else:
-            new, digest = text, str(data_.get("value_sha256"))
-            paths = find_paths(text, fmt, setting, digest=digest)
-            if not paths and not find_paths(text, fmt, setting, suggested):
-                return [Plan(finding.code, name, refused=f"{setting} with that URL is no longer "
-                             f"in {shown}")]
-            while paths:  # one line at a time; a YAML anchor changes the setups sharing it
-                new = set_value(new, fmt, paths[0], suggested, together=tuple(paths))
-                paths = find_paths(new, fmt, setting, digest=digest)
+            return [Plan(finding.code, name, refused=f"{shown} no longer has that setting")]
     except EditRefused as exc:
         return [Plan(finding.code, name, refused=f"{shown}: {exc}")]
     return [Plan(finding.code, name, (Change(path, data, bom + new.encode(), shown=shown),),
