@@ -351,7 +351,8 @@ def test_html_report_has_the_fixes_section(home: Path, canary_key: str) -> None:
     run_doctor("--only", "config.clients", "--base-url", LOOPBACK, "--report", str(out), "--fix",
                "--yes", home=home, env={"CBORG_API_KEY": canary_key})
     text = out.read_text()
-    assert "Fixes" in text and "fixed: CLIENT_BASE_URL: set provider.litellm.options.baseURL to https://api.cborg.lbl.gov/v1" in text
+    assert "Fixes" in text
+    assert "fixed: CLIENT_BASE_URL: set provider.litellm.options.baseURL to https://api.cborg.lbl.gov/v1" in text
 
 
 def test_claude_code_settings_env_block(home: Path, canary_key: str) -> None:
