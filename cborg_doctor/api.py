@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
 from .context import RunContext
-from .findings import Code, Finding, Severity, Status
+from .findings import Cause, Code, Finding, Severity, Status
 from .fixes.model import Change, FixContext, NeedsYou, Plan, Remedy
 from .options import Options
 from .target import Target
 
 __all__ = [
     "PLUGIN_ORDER",
+    "Cause",
     "Change",
     "Check",
     "CheckResult",
