@@ -263,3 +263,21 @@ def test_cline_key_only_in_vscode_secret_storage_is_untested_with_the_reason(tmp
     assert "VS Code's encrypted secret storage" in entry.key.describe()
     other = tool(entries(tmp_path / "nobody", {}), "Cline")
     assert other == []  # no globalState.json: no Cline row
+
+
+def test_cline_base_url_finding_carries_what_fix_needs(tmp_path: Path) -> None:
+    from cborg_doctor_checks.clients.check import Setup, base_url_findings
+
+    write_cline(tmp_path, {"actModeApiProvider": "litellm",
+                           "liteLlmBaseUrl": "https://api.cborg.lbl.gov/v1/v1",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder"}, {"liteLlmApiKey": KEY})
+    roots = Roots(tmp_path, tmp_path)
+    [entry] = tool(entries(tmp_path, {}), "Cline")
+    [finding] = base_url_findings([Setup(entry, roots.display(entry.path))], roots, lambda: False)
+    assert finding.code == "CLIENT_BASE_URL"
+    assert finding.message.startswith("Cline (~/.cline/data/globalState.json, line 3) sends")
+    assert {k: finding.data[k] for k in ("file", "format", "key_path", "value", "line")} == {
+        "file": "~/.cline/data/globalState.json", "format": "json", "key_path": ["liteLlmBaseUrl"],
+        "value": "https://api.cborg.lbl.gov/v1", "line": 3}  # both work for Cline
+    assert "Base URL in Cline's settings panel, provider LiteLLM" in finding.fix[0]
+    assert KEY not in finding.message + " ".join(finding.fix)
