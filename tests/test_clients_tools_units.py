@@ -281,3 +281,23 @@ def test_cline_base_url_finding_carries_what_fix_needs(tmp_path: Path) -> None:
         "value": "https://api.cborg.lbl.gov/v1", "line": 3}  # both work for Cline
     assert "Base URL in Cline's settings panel, provider LiteLLM" in finding.fix[0]
     assert KEY not in finding.message + " ".join(finding.fix)
+
+
+def test_cline_key_in_its_own_private_store_is_no_finding_but_world_readable_is(tmp_path: Path) -> None:
+    from cborg_doctor_checks.clients.check import Setup, key_findings
+
+    write_cline(tmp_path, {"actModeApiProvider": "litellm", "liteLlmBaseUrl": "https://api.cborg.lbl.gov",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder"}, {"liteLlmApiKey": KEY})
+    roots = Roots(tmp_path, tmp_path)
+    found = collect(roots, {}, KeyJudge.from_env({}))
+    setups = [Setup(e, roots.display(e.path)) for e in tool(found.entries, "Cline")]
+    assert setups and setups[0].entry.own_key_store
+    assert not [f for f in key_findings(setups, setups, found.world_readable, {})
+                if f.code == "CLIENT_KEY_IN_FILE"]  # mode 600, as Cline writes it
+    secrets = tmp_path / ".cline" / "data" / "secrets.json"
+    secrets.chmod(0o644)
+    found = collect(roots, {}, KeyJudge.from_env({}))
+    [finding] = [f for f in key_findings(setups, setups, found.world_readable, {})
+                 if f.code == "CLIENT_KEY_IN_FILE"]
+    assert finding.severity.value == "fail" and "Now: chmod 600 ~/.cline/data/secrets.json" in finding.fix
+    assert "Cline cannot" in finding.fix[0] and KEY not in finding.message + " ".join(finding.fix)

@@ -37,8 +37,8 @@ TOOL = "Cline"
 LITELLM_DEFAULT_BASE = "http://localhost:4000"
 _STATE = "cline.state"
 _SECRETS = "cline.secrets"
-_REF = "Cline reads no environment variable: keep the key only in its settings panel " \
-    "(API Key), which stores it in ~/.cline/data/secrets.json; keep that file chmod 600"
+_REF = "Cline cannot (it reads its key only from ~/.cline/data/secrets.json, which it writes " \
+    "itself from the API Key field of its settings panel): make that file private instead"
 
 # provider → (base URL setting, key setting, model setting stem, default base URL)
 PROVIDERS: Mapping[str, tuple[str, str, str, str | None]] = {
@@ -106,6 +106,6 @@ def entries(shared: Mapping[str, Any], judge: KeyJudge) -> list[ClientEntry]:
             suggested_base=CBORG_ROOT,
             base_url_line=line_of(state_text, f'"{raw_base}"') if raw_base else None,
             base_url_path=state_path, file_format="json", base_url_key_path=(base_setting,),
-            secret=secret,
+            secret=secret, own_key_store=path.name == "secrets.json",
         ))
     return found
