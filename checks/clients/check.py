@@ -1,7 +1,7 @@
 """`config.clients`: the AI tools configured on this machine, and what is wrong with them.
 
 Most CBorg users reach the gateway through a tool — Continue, Codex CLI, opencode,
-aider, Jupyter AI, Roo/Zoo Code, LBL's cborg-client proxy — and the tool's own
+aider, Jupyter AI, Roo/Zoo Code, Cline, LBL's cborg-client proxy — and the tool's own
 settings are where a wrong base URL, a pasted key or a stale model hides. This
 check finds those settings (`clients_files`), reads each file with its tool's
 parser (`clients_collect`, `clients_parsers`), keeps the setups meant for CBorg
@@ -59,8 +59,9 @@ CLIENTS_NONE = Code(
     "CLIENTS_NONE",
     Severity.INFO,
     "No AI tool on this machine is set up for CBorg{others}.",
-    explain="config.clients looked where Continue, Codex CLI, opencode, aider, Jupyter AI and "
-    "Roo/Zoo Code keep their settings, and at .env in the current directory.",
+    explain="config.clients looked where Claude Code, Codex CLI, Gemini CLI, Continue, opencode, "
+    "aider, Jupyter AI, Roo/Zoo Code, gptstudio and Cline keep their settings, and at .env in "
+    "the current directory.",
 )
 CLIENT_BASE_URL = Code(
     "CLIENT_BASE_URL",
@@ -297,6 +298,8 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
     for items in literal.values():
         entry = items[0].entry
         mode = world_readable.get(entry.path)
+        if mode is None and all(s.entry.own_key_store for s in items):
+            continue  # where the tool keeps its key, private as it should be
         readable = "" if mode is None else \
             f"; the file is readable by every user of this machine (mode {mode:04o})"
         extra = () if mode is None else (
@@ -528,7 +531,7 @@ CHECK = Check(
     codes=ALL_CODES,
     order=40,
     description="the AI tools configured on this machine (Claude Code, Codex CLI, Gemini CLI, "
-    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, gptstudio, cborg-client proxy, .env): "
+    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, Cline, gptstudio, cborg-client proxy, .env): "
     "base URL, model, where the key comes from",
 )
 
