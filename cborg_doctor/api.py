@@ -9,18 +9,24 @@ from __future__ import annotations
 from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
 from .context import RunContext
 from .findings import Cause, Code, Finding, Severity, Status
+from .fixes.model import Change, FixContext, NeedsYou, Plan, Remedy
 from .options import Options
 from .target import Target
 
 __all__ = [
     "PLUGIN_ORDER",
     "Cause",
+    "Change",
     "Check",
     "CheckResult",
     "Code",
     "Finding",
+    "FixContext",
+    "NeedsYou",
     "Options",
     "Outcome",
+    "Plan",
+    "Remedy",
     "RunContext",
     "Severity",
     "Status",

@@ -20,10 +20,13 @@ from .options import DEFAULT_TIMEOUT, FailOn, Options, parse_nameserver
 if TYPE_CHECKING:
     import argparse
 
+    from rich.console import Console
+
     from .check import Check
     from .context import RunContext
     from .options import ReportFormat
     from .registry import Registry
+    from .report import Report
     from .secrets import ApiKey
 
 PROG = "cborg-doctor"
@@ -157,8 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--skip", type=_ids, action="append", default=[], metavar="ID,...",
         help="do not run these checks")
 
-    # "repairing" (--fix, --dry-run, --yes, --undo) goes here, between selection and other.
-    parser.add_argument_group("repairing")
+    _add_fix_options(parser)  # "fixing": --fix, --dry-run, --yes, --undo
 
     other = parser.add_argument_group("other")
     add = other.add_argument
@@ -214,12 +216,30 @@ def version_text() -> str:
             f"OS {system}")
 
 
+def _add_fix_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "fixing", "apply the remedies the doctor is sure of (files in your home only; each change "
+        "shown first, backed up, undoable)")
+    group.add_argument("--fix", action="store_true", help="after diagnosing, show each automatic "
+                       "remedy, ask (y/n/a/q), apply it and run the affected checks again")
+    group.add_argument("--dry-run", action="store_true", help="with --fix: show every change, "
+                       "change nothing")
+    group.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
+    group.add_argument("--undo", action="store_true", help="restore every file the last --fix "
+                       "changed, from its backup")
+
+
 def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
     ns = build_parser().parse_args(argv)
     if ns.no_report and ns.report:
         _fatal("--no-report and --report cannot be used together")
     if ns.interval is not None and ns.repeat is None:
         _fatal("--interval needs --repeat N")
+    for flag in ("dry_run", "yes"):
+        if getattr(ns, flag) and not ns.fix:
+            _fatal(f"--{flag.replace('_', '-')} works only with --fix")
+    if ns.undo and ns.fix:
+        _fatal("--undo and --fix cannot be used together")
     options = Options(
         base_url=ns.base_url,
         api_key_file=ns.api_key_file,
@@ -236,6 +256,9 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
         color=not ns.no_color,
         verbose=ns.verbose,
         quiet=ns.quiet,
+        fix=ns.fix,
+        dry_run=ns.dry_run,
+        yes=ns.yes,
     )
     return options, ns
 
@@ -292,6 +315,8 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
         out.write("\nAlso:\n" if found.causes else "\nHow to fix:\n")
         for n, step in enumerate(found.fix, 1):
             out.write(f"  {n}. {fill(step, {})}\n")
+    if found.remedy is not None:
+        out.write(f"\n`cborg-doctor --fix` can do this for you: {found.remedy.name}.\n")
 
 
 class _Terminated(KeyboardInterrupt):
@@ -315,6 +340,8 @@ def _run(argv: Sequence[str], keys_seen: list[ApiKey]) -> int:
     if ns.explain is not None:
         explain(registry, ns.explain, sys.stdout)
         return ExitCode.OK
+    if ns.undo:
+        return _undo()
 
     from .reportfiles import ReportPathError, check_writable, default_report_path, format_for
     from .secrets import KeyFileError
@@ -400,6 +427,8 @@ def _diagnose_and_report(
             from .waterfall import render_timings
 
             render_timings(report, console)
+        if options.fix and not report.interrupted:
+            report = _fix(report, ctx, registry, console)
         terminated = report.interrupted == "SIGTERM"
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -432,6 +461,44 @@ def _diagnose_and_report(
     if report.interrupted:
         return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
     return report.exit_code(options.fail_on)
+
+
+def _fix(report: Report, ctx: RunContext, registry: Registry, console: Console) -> Report:
+    """`--fix` after the diagnosis: prompts only when stdin and the console are a terminal."""
+    from .fixes.session import fix_report
+
+    options = ctx.options
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def ask(prompt: str) -> str:
+        console.file.write(prompt)
+        console.file.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            return "q"
+        return answer
+
+    terminal = sys.stdin.isatty() and console.file.isatty() if hasattr(console.file, "isatty") \
+        else False
+    console.print("\n[bold]Fixes[/]")
+    report = fix_report(report, ctx, registry, say, ask if terminal else None,
+                        yes=options.yes, dry_run=options.dry_run)
+    if not terminal and not options.yes and not options.dry_run and any(
+            f["outcome"] == "declined" for f in report.fixes or ()):
+        say("Nothing was changed: not on a terminal and no --yes (use --fix --yes in scripts).")
+    return report
+
+
+def _undo() -> int:
+    from .context import snapshot_environment
+    from .fixes.journal import undo
+
+    lines, ok = undo(snapshot_environment())
+    for line in lines:
+        sys.stdout.write(line + "\n")
+    return ExitCode.OK if ok else ExitCode.PROBLEMS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

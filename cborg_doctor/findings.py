@@ -117,6 +117,8 @@ class Code:
     # A code several causes share gives each its own steps: a finding made with
     # ``cause=`` carries that cause's steps (then the common `fix`), never the others'.
     causes: Mapping[str, Cause] = field(default_factory=dict, hash=False, compare=False)
+    # An automatic remedy for `--fix` (`cborg_doctor.fixes.model.Remedy`), or None.
+    remedy: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not CODE_PATTERN.match(self.code):

@@ -44,6 +44,9 @@ class Options:
     color: bool = True
     verbose: bool = False
     quiet: bool = False  # print only problems and the closing summary
+    fix: bool = False  # --fix (with dry_run / yes); --undo is its own mode in the CLI
+    dry_run: bool = False
+    yes: bool = False
 
     @property
     def check_time_bound(self) -> float:

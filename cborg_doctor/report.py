@@ -44,6 +44,7 @@ class Report:
     environment: Mapping[str, Any]
     checks: tuple[CheckResult, ...]
     interrupted: str | None = None  # the signal that stopped the run
+    fixes: tuple[Mapping[str, Any], ...] | None = None  # set by a run with --fix
     tool: Mapping[str, str] = field(
         default_factory=lambda: {"name": "cborg-doctor", "version": __version__}
     )
@@ -83,6 +84,7 @@ class Report:
             "environment": dict(self.environment),
             "interrupted": self.interrupted,
             "checks": [c.to_dict() for c in self.checks],
+            **({"fixes": [dict(f) for f in self.fixes]} if self.fixes is not None else {}),
         }
 
 

@@ -32,7 +32,7 @@ from tests.litellm_proxy import CONFIG, LiteLLMProxy, start_proxy, stop
 pytestmark = pytest.mark.litellm
 
 TOOLS = ("Claude Code", "Codex CLI", "Gemini CLI", "aider", "opencode", "Continue", "Roo Code",
-         "gptstudio")
+         "gptstudio", "Cline")
 
 MODELS = """\
 model_list:
@@ -151,6 +151,16 @@ models:
             "apiProvider": "litellm", "litellmBaseUrl": s.base + s.openai_suffix.replace("/v1", "", 1),
             "litellmApiKey": key, "litellmModelId": coder}}}}, indent=2),
           0o644 if s.world_readable else 0o600)
+    # Cline (LBL's tools_cline.md: provider LiteLLM, base URL without /v1, the model id typed
+    # in), in the files Cline's storage writes (cline/cline storage-context.ts): settings in
+    # ~/.cline/data/globalState.json, the key in secrets.json (mode 0600)
+    write(home / ".cline" / "data" / "globalState.json", json.dumps({
+        "actModeApiProvider": "litellm", "planModeApiProvider": "litellm",
+        "liteLlmBaseUrl": s.base + s.openai_suffix.replace("/v1", "", 1),
+        "actModeLiteLlmModelId": coder, "planModeLiteLlmModelId": coder,
+        "planActSeparateModelsSetting": False}, indent=2))
+    write(home / ".cline" / "data" / "secrets.json", json.dumps({"liteLlmApiKey": key}, indent=2),
+          0o644 if s.world_readable else 0o600)
     # gptstudio (LBL's tools_rstudio.md)
     write(home / ".Renviron", f'OPENAI_API_KEY="{key}"\nOPENAI_API_URL="{oa}"\n'
           + (f'OPENAI_MODEL="{s.model}"\n' if s.model else ""),
@@ -249,6 +259,9 @@ def test_doubled_v1_fails_per_tool_with_the_line_to_change(gateway: Gateway, hom
     assert codex["value"] == gateway.url + "/v1" and codex["format"] == "toml"
     assert table["aider"]["edit"]["key_path"] == ["openai-api-base"]
     assert table["Continue"]["edit"]["key_path"] == ["models", 0, "apiBase"]
+    # Cline (like Roo) got the root + "/v1": its OpenAI client calls {base}/chat/completions
+    # and appends no /v1 itself, so that is not doubled and works.
+    assert table["Cline"]["status"] == "ok" and table["Cline"]["url"].endswith("/v1/models")
     assert run.json()["verdict"]["check"] in ("config.clients", "clients.paths")
     assert check(run, "clients.paths")["status"] == "fail" and run.code == 1
     assert_key_kept(run, home, canary_key, gateway)
@@ -260,8 +273,45 @@ def test_missing_v1_is_what_litellm_serves_anyway(gateway: Gateway, home: Path, 
     env = setup_home(home, Setup(gateway.url, openai_suffix=""), canary_key)
     run = doctor(gateway, home, env)
     table = rows(run)
-    for tool in ("Codex CLI", "aider", "opencode", "Continue", "gptstudio", "Roo Code"):
+    for tool in ("Codex CLI", "aider", "opencode", "Continue", "gptstudio", "Roo Code", "Cline"):
         assert table[tool]["status"] == "ok", (tool, table[tool])
+    assert_key_kept(run, home, canary_key, gateway)
+
+
+def test_cline_base_url_with_v1_doubled_names_the_setting_in_global_state(
+        gateway: Gateway, home: Path, canary_key: str) -> None:
+    env = setup_home(home, Setup(gateway.url), canary_key)
+    state = home / ".cline" / "data" / "globalState.json"
+    settings = json.loads(state.read_text(encoding="utf-8"))
+    write(state, json.dumps({**settings, "liteLlmBaseUrl": gateway.url + "/v1/v1"}, indent=2))
+    run = doctor(gateway, home, env)
+    row = rows(run)["Cline"]
+    assert row["status"] == "fail" and row["http_status"] == 404 and row["cause"] == "url", row
+    assert row["edit"] == {"file": "~/.cline/data/globalState.json", "format": "json",
+                           "key_path": ["liteLlmBaseUrl"], "value": gateway.url + "/v1",
+                           "line": 4}
+    failed = by_tool(findings(run, "CLIENT_PATH_FAILED"))["Cline"]
+    assert failed["message"].startswith("Cline would fail:") and "/v1/v1/models" in failed["message"]
+    assert "liteLlmBaseUrl" in failed["fix"][0] and "globalState.json, line 4" in failed["fix"][0]
+    [url] = [f for f in findings(run, "CLIENT_BASE_URL") if f["message"].startswith("Cline ")]
+    assert url["message"].startswith("Cline (~/.cline/data/globalState.json, line 4) sends")
+    assert "set liteLlmBaseUrl to" in url["fix"][0]
+    assert "Base URL in Cline's settings panel" in url["fix"][0]
+    assert rows(run)["Roo Code"]["status"] == "ok"  # the other tools are untouched
+    assert_key_kept(run, home, canary_key, gateway)
+
+
+def test_cline_key_in_vscode_secret_storage_is_untested_and_says_what_to_check(
+        gateway: Gateway, home: Path, canary_key: str) -> None:
+    """A VS Code extension not yet migrated to ~/.cline/data keeps its key in VS Code's
+    encrypted secret storage: the doctor says so instead of guessing."""
+    env = setup_home(home, Setup(gateway.url), canary_key)
+    (home / ".cline" / "data" / "secrets.json").unlink()
+    run = doctor(gateway, home, env)
+    row = rows(run)["Cline"]
+    assert row["status"] == "untested", row
+    assert "VS Code's encrypted secret storage" in row["result"]
+    assert "does not read" in row["result"]
     assert_key_kept(run, home, canary_key, gateway)
 
 
@@ -279,6 +329,7 @@ def test_key_in_the_wrong_variable_fails_naming_the_variable(gateway: Gateway, h
         assert variable in failed[tool]["message"] + " ".join(failed[tool]["fix"]), failed[tool]
     # Keys pasted in the file are the user's key: those tools still work.
     assert table["gptstudio"]["status"] == "ok" and table["Roo Code"]["status"] == "ok"
+    assert table["Cline"]["status"] == "ok"
     assert_key_kept(run, home, canary_key, gateway)
 
 
@@ -308,7 +359,7 @@ def test_unknown_model_live_fails_and_models_names_it(gateway: Gateway, home: Pa
     run = doctor(gateway, home, env, "--live")
     failed = by_tool(findings(run, "CLIENT_PATH_FAILED"))
     table = rows(run)
-    for tool in ("Claude Code", "Codex CLI", "aider", "opencode", "Continue", "gptstudio"):
+    for tool in ("Claude Code", "Codex CLI", "aider", "opencode", "Continue", "gptstudio", "Cline"):
         assert tool in failed, (tool, table[tool]["result"])
         assert table[tool]["cause"] == "model", table[tool]
     unknown = {f["message"].split(" is set", 1)[0] for f in findings(run, "CLIENT_MODEL_UNKNOWN")}
@@ -322,7 +373,7 @@ def test_key_in_a_world_readable_file_fails_but_the_path_works(gateway: Gateway,
     env = setup_home(home, Setup(gateway.url, world_readable=True), canary_key)
     run = doctor(gateway, home, env)
     in_file = {f["message"].split(" ", 1)[0]: f for f in findings(run, "CLIENT_KEY_IN_FILE")}
-    for file in ("~/.Renviron", "~/.roo/roo-code-settings.json"):
+    for file in ("~/.Renviron", "~/.roo/roo-code-settings.json", "~/.cline/data/secrets.json"):
         assert in_file[file]["severity"] == "fail", in_file
         assert "readable by every user" in in_file[file]["message"]
         assert any(f"chmod 600 {file}" in step for step in in_file[file]["fix"])

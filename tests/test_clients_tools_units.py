@@ -205,3 +205,99 @@ def test_setting_notes_become_findings(tmp_path: Path) -> None:
     assert "config profile `cborg-gpt-mini` not found" in notes["Codex CLI"].message
     assert notes["Claude Code"].severity.value == "warn"
     assert "ANTHROPIC_AUTH_TOKEN wins" in notes["Claude Code"].message
+
+
+def write_cline(home: Path, state: dict, secrets: dict | None) -> None:
+    """As Cline's file-backed storage writes them (cline/cline ``storage-context.ts``)."""
+    write(home / ".cline" / "data" / "globalState.json", json.dumps(state, indent=2))
+    if secrets is not None:
+        write(home / ".cline" / "data" / "secrets.json", json.dumps(secrets, indent=2))
+
+
+def test_cline_litellm_as_lbl_page_shows_one_row_and_sends_chat_at_the_base(tmp_path: Path) -> None:
+    """LBL's tools_cline.md: provider LiteLLM, base URL without /v1, model id typed in."""
+    write_cline(tmp_path, {"actModeApiProvider": "litellm", "planModeApiProvider": "litellm",
+                           "liteLlmBaseUrl": "https://api.cborg.lbl.gov",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder",
+                           "planModeLiteLlmModelId": "lbl/cborg-coder"}, {"liteLlmApiKey": KEY})
+    [entry] = tool(entries(tmp_path, {}), "Cline")
+    assert entry.label == "LiteLLM (Act/Plan mode)" and entry.model == "lbl/cborg-coder"
+    assert entry.base_url == "https://api.cborg.lbl.gov" and entry.wire is Wire.CHAT
+    assert entry.base_url_file == tmp_path / ".cline" / "data" / "globalState.json"
+    assert entry.base_url_key_path == ("liteLlmBaseUrl",) and entry.base_url_line == 4
+    assert entry.path == tmp_path / ".cline" / "data" / "secrets.json"  # where the key is
+    assert entry.key.kind.value == "literal" and entry.key.line == 2
+    assert entry.secret is not None and KEY not in repr(entry)
+    assert judge_url(entry, lambda: False) is None  # the root is right for Cline
+    # Cline's OpenAI SDK client appends /chat/completions to the base as written
+    assert build(entry, live=True).url == "https://api.cborg.lbl.gov/chat/completions"
+    assert build(entry, live=False).url == "https://api.cborg.lbl.gov/models"
+
+
+def test_cline_plan_and_act_on_different_models_and_the_legacy_keys(tmp_path: Path) -> None:
+    write_cline(tmp_path, {"actModeApiProvider": "litellm", "planModeApiProvider": "openai",
+                           "liteLlmBaseUrl": "https://api.cborg.lbl.gov/v1/chat/completions",
+                           "actModeLiteLlmModelId": "anthropic/claude-sonnet",
+                           "openAiBaseUrl": "https://api.cborg.lbl.gov/v1",
+                           "planModeOpenAiModelId": "openai/o3-high"}, {"liteLlmApiKey": KEY})
+    act, plan = tool(entries(tmp_path, {}), "Cline")
+    assert (act.label, act.model) == ("LiteLLM (Act mode)", "anthropic/claude-sonnet")
+    assert (plan.label, plan.model) == ("OpenAI Compatible (Plan mode)", "openai/o3-high")
+    verdict = judge_url(act, lambda: False)
+    assert verdict is not None and verdict.problems[0].kind == "path"
+    assert "set liteLlmBaseUrl to" in act.url_change(verdict.suggested)
+    assert plan.key.kind.value == "secret"  # openAiApiKey is not in secrets.json
+    # before Plan/Act mode Cline had one provider and one model
+    (tmp_path / ".cline" / "data" / "secrets.json").unlink()
+    write_cline(tmp_path, {"apiProvider": "litellm", "liteLlmModelId": "lbl/cborg-coder"}, None)
+    [old] = tool(entries(tmp_path, {}), "Cline")
+    assert old.model == "lbl/cborg-coder" and old.base_url == "http://localhost:4000"
+    assert old.base_url_from == "default" and old.path.name == "globalState.json"
+
+
+def test_cline_key_only_in_vscode_secret_storage_is_untested_with_the_reason(tmp_path: Path) -> None:
+    write_cline(tmp_path, {"actModeApiProvider": "litellm", "liteLlmBaseUrl": "https://api.cborg.lbl.gov",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder"}, None)
+    [entry] = tool(entries(tmp_path, {}), "Cline")
+    assert entry.secret is None
+    assert "VS Code's encrypted secret storage" in entry.key.describe()
+    other = tool(entries(tmp_path / "nobody", {}), "Cline")
+    assert other == []  # no globalState.json: no Cline row
+
+
+def test_cline_base_url_finding_carries_what_fix_needs(tmp_path: Path) -> None:
+    from cborg_doctor_checks.clients.check import Setup, base_url_findings
+
+    write_cline(tmp_path, {"actModeApiProvider": "litellm",
+                           "liteLlmBaseUrl": "https://api.cborg.lbl.gov/v1/v1",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder"}, {"liteLlmApiKey": KEY})
+    roots = Roots(tmp_path, tmp_path)
+    [entry] = tool(entries(tmp_path, {}), "Cline")
+    [finding] = base_url_findings([Setup(entry, roots.display(entry.path))], roots, lambda: False)
+    assert finding.code == "CLIENT_BASE_URL"
+    assert finding.message.startswith("Cline (~/.cline/data/globalState.json, line 3) sends")
+    assert {k: finding.data[k] for k in ("file", "format", "key_path", "value", "line")} == {
+        "file": "~/.cline/data/globalState.json", "format": "json", "key_path": ["liteLlmBaseUrl"],
+        "value": "https://api.cborg.lbl.gov/v1", "line": 3}  # both work for Cline
+    assert "Base URL in Cline's settings panel, provider LiteLLM" in finding.fix[0]
+    assert KEY not in finding.message + " ".join(finding.fix)
+
+
+def test_cline_key_in_its_own_private_store_is_no_finding_but_world_readable_is(tmp_path: Path) -> None:
+    from cborg_doctor_checks.clients.check import Setup, key_findings
+
+    write_cline(tmp_path, {"actModeApiProvider": "litellm", "liteLlmBaseUrl": "https://api.cborg.lbl.gov",
+                           "actModeLiteLlmModelId": "lbl/cborg-coder"}, {"liteLlmApiKey": KEY})
+    roots = Roots(tmp_path, tmp_path)
+    found = collect(roots, {}, KeyJudge.from_env({}))
+    setups = [Setup(e, roots.display(e.path)) for e in tool(found.entries, "Cline")]
+    assert setups and setups[0].entry.own_key_store
+    assert not [f for f in key_findings(setups, setups, found.world_readable, {})
+                if f.code == "CLIENT_KEY_IN_FILE"]  # mode 600, as Cline writes it
+    secrets = tmp_path / ".cline" / "data" / "secrets.json"
+    secrets.chmod(0o644)
+    found = collect(roots, {}, KeyJudge.from_env({}))
+    [finding] = [f for f in key_findings(setups, setups, found.world_readable, {})
+                 if f.code == "CLIENT_KEY_IN_FILE"]
+    assert finding.severity.value == "fail" and "Now: chmod 600 ~/.cline/data/secrets.json" in finding.fix
+    assert "Cline cannot" in finding.fix[0] and KEY not in finding.message + " ".join(finding.fix)

@@ -58,6 +58,7 @@ $checks
 </tbody></table></div>
 </section>
 $findings
+$fixes
 $waterfall
 $repeat
 <footer><p>Made by cborg-doctor $version on $created. The key appears only as its fingerprint.</p></footer>
@@ -229,6 +230,22 @@ def _findings(report: Report, verbose: bool) -> str:
     return '<section id="findings"><h2>Findings and fixes</h2>\n' + "\n".join(blocks) + "</section>"
 
 
+def _fixes(report: Report) -> str:
+    """A run with --fix: each remedy offered, its outcome and the files it changed."""
+    if report.fixes is None:
+        return ""
+    if not report.fixes:
+        return '<section id="fixes"><h2>Fixes (--fix)</h2><p>Nothing to fix automatically.</p></section>'
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in (
+            fix.get("code"), fix.get("remedy"), fix.get("outcome"),
+            ", ".join(str(f.get("path")) for f in fix.get("files") or []) or "–", fix.get("detail") or "–"))
+        + "</tr>" for fix in report.fixes)
+    return ('<section id="fixes"><h2>Fixes (--fix)</h2><div class="scroll"><table class="fixes"><thead><tr>'
+            "<th>Code</th><th>Remedy</th><th>Outcome</th><th>Files</th><th>Detail</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div></section>")
+
+
 def _figure(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 10000 else f"{ms:.0f} ms"
 
@@ -305,6 +322,7 @@ def render(report: Report, verbose: bool = False) -> str:
         counts=escape(counts_line(report)),
         checks="\n".join(_check_row(c) for c in report.checks),
         findings=_findings(report, verbose),
+        fixes=_fixes(report),
         waterfall=_waterfall(report),
         repeat=_repeat(report),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..report import Report
+from . import fixes
 from .text import SYMBOLS, counts_line, verdict_line
 
 
@@ -49,4 +50,5 @@ def render(report: Report, verbose: bool = False) -> str:
             if finding.fix:
                 lines.append("")
                 lines += [f"{n}. {step}" for n, step in enumerate(finding.fix, 1)]
+    lines += fixes.markdown_lines(report)
     return "\n".join(lines) + "\n"

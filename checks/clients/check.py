@@ -1,7 +1,7 @@
 """`config.clients`: the AI tools configured on this machine, and what is wrong with them.
 
 Most CBorg users reach the gateway through a tool — Continue, Codex CLI, opencode,
-aider, Jupyter AI, Roo/Zoo Code, LBL's cborg-client proxy — and the tool's own
+aider, Jupyter AI, Roo/Zoo Code, Cline, LBL's cborg-client proxy — and the tool's own
 settings are where a wrong base URL, a pasted key or a stale model hides. This
 check finds those settings (`clients_files`), reads each file with its tool's
 parser (`clients_collect`, `clients_parsers`), keeps the setups meant for CBorg
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity, Target
+from cborg_doctor.fixes.remedies import CLIENT_URL, PRIVATE_KEY_FILE
 from cborg_doctor.formats.text import plural
 from cborg_doctor.target import parse_target
 
@@ -59,8 +60,9 @@ CLIENTS_NONE = Code(
     "CLIENTS_NONE",
     Severity.INFO,
     "No AI tool on this machine is set up for CBorg{others}.",
-    explain="config.clients looked where Continue, Codex CLI, opencode, aider, Jupyter AI and "
-    "Roo/Zoo Code keep their settings, and at .env in the current directory.",
+    explain="config.clients looked where Claude Code, Codex CLI, Gemini CLI, Continue, opencode, "
+    "aider, Jupyter AI, Roo/Zoo Code, gptstudio and Cline keep their settings, and at .env in "
+    "the current directory.",
 )
 CLIENT_BASE_URL = Code(
     "CLIENT_BASE_URL",
@@ -75,6 +77,7 @@ CLIENT_BASE_URL = Code(
     "look like a bad key: OpenAI answers \"Incorrect API key provided\", an endpoint in the "
     "base URL gives 404s, api-local.cborg.lbl.gov does not answer off-site, and plain http "
     "exposes the key on the network.",
+    remedy=CLIENT_URL,
 )
 CLIENT_KEY_IN_FILE = Code(
     "CLIENT_KEY_IN_FILE",
@@ -90,6 +93,7 @@ CLIENT_KEY_IN_FILE = Code(
     "synced and committed. When the file is readable by every user of the machine this is a "
     "failure, and the key should be replaced.",
     also=((Severity.FAIL, 'when the file is readable by every user of the machine'),),
+    remedy=PRIVATE_KEY_FILE,
 )
 CLIENT_KEY_PLACEHOLDER = Code(
     "CLIENT_KEY_PLACEHOLDER",
@@ -269,9 +273,22 @@ def base_url_findings(setups: list[Setup], roots: Roots,
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
             change=entry.url_change(verdict.suggested), suggested=verdict.suggested,
             data={"kinds": kinds, "tool": entry.tool, "suggested": verdict.suggested,
-                  **fix_target(entry, roots, verdict.suggested)},
+                  **fix_target(entry, roots, verdict.suggested), **_edit_data(entry)},
         ))
     return found
+
+
+def _edit_data(entry: ClientEntry) -> dict[str, Any]:
+    """What else `--fix` needs (see cborg_doctor.fixes.remedies): the old value's digest (it
+    may hold a password; a YAML anchor shares it), or that a line must be added or a section."""
+    import hashlib
+
+    if entry.base_url_from == "sdk-default" and entry.file_format == "dotenv":
+        return {"append": True}
+    if entry.base_url_fix or entry.base_url_from in ("missing", "default", "sdk-default") \
+            or not entry.base_url:
+        return {"needs_structure": True}
+    return {"value_sha256": "sha256:" + hashlib.sha256(entry.base_url.encode()).hexdigest()}
 
 
 def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mapping[Path, int],
@@ -283,6 +300,8 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
     for items in literal.values():
         entry = items[0].entry
         mode = world_readable.get(entry.path)
+        if mode is None and all(s.entry.own_key_store for s in items):
+            continue  # where the tool keeps its key, private as it should be
         readable = "" if mode is None else \
             f"; the file is readable by every user of this machine (mode {mode:04o})"
         extra = () if mode is None else (
@@ -297,7 +316,7 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
             stale="; it is not the key this shell uses, so the tool may be sending an old one"
             if entry.key.known is False else "",
             data={"file": items[0].file, "lines": list(entry.key.lines),
-                  "world_readable": mode is not None},
+                  "world_readable": mode is not None, "tool": entry.tool},
         ))
     behind_proxy = [s for s in setups if proxy_address(s.entry.base_url) is None]
     placeholders = _group((s for s in behind_proxy if s.entry.key.kind is KeyKind.PLACEHOLDER),
@@ -515,7 +534,7 @@ CHECK = Check(
     codes=ALL_CODES,
     order=40,
     description="the AI tools configured on this machine (Claude Code, Codex CLI, Gemini CLI, "
-    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, gptstudio, cborg-client proxy, .env): "
+    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, Cline, gptstudio, cborg-client proxy, .env): "
     "base URL, model, where the key comes from",
 )
 

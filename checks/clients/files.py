@@ -36,6 +36,10 @@ Locations, from each tool's documentation:
   variables (`parsers.gemini_cli`).
 - gptstudio: ``.Renviron`` in the current directory, else in the home directory (R's
   ``?Startup``).
+- Cline (VS Code extension, CLI, JetBrains): ``$CLINE_DIR/data/globalState.json`` and
+  ``secrets.json`` (default ``~/.cline``; cline/cline ``storage-context.ts``), paired by
+  `parsers.cline`. A VS Code extension not yet migrated there keeps its key in VS Code's
+  encrypted secret storage, which is not read.
 """
 
 from __future__ import annotations
@@ -267,6 +271,9 @@ def home_candidates(home: Path, env: Mapping[str, str]) -> list[Candidate]:
     found.append(Candidate("Claude Code", home / ".claude" / "settings.json", "claude_settings"))
     found.append(Candidate("Gemini CLI", home / ".gemini" / "settings.json", "gemini_settings"))
     found.append(Candidate("gptstudio", home / ".Renviron", "renviron"))
+    cline_data = (_env_dir(env, "CLINE_DIR") or home / ".cline") / "data"
+    found.append(Candidate("Cline", cline_data / "globalState.json", "cline_state"))
+    found.append(Candidate("Cline", cline_data / "secrets.json", "cline_secrets"))
     return found
 
 

@@ -236,6 +236,9 @@ class ClientEntry:
     file_format: str = ""  # "json", "jsonc", "yaml", "toml", "dotenv", "shell" (no file)
     base_url_key_path: tuple[str | int, ...] = ()
     note: str = ""  # a fact about this setup the user should know (which of two keys wins)
+    # The file is the tool's own key store, which it writes itself and is the only place it
+    # reads its key from (Cline's secrets.json): a key there is news only if others can read it.
+    own_key_store: bool = False
     # The key this tool sends, when the parser read it (a variable's value, a settings file);
     # `ApiKey` prints as its fingerprint. Never in `table_rows` or any report.
     secret: ApiKey | None = field(default=None, repr=False, compare=False)

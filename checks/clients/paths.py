@@ -40,7 +40,7 @@ from .wire import ToolRequest, build, what_the_tool_shows
 
 SETUPS_FACT = "clients.setups"  # list[ClientEntry]: the setups config.clients judged
 ROOTS_FACT = "clients.roots"  # Roots: how config.clients showed paths
-WORKERS = 4
+WORKERS = 6  # nine tools fit in two rounds, so each request keeps half the bound
 MAX_REQUESTS = 24  # more setups than this are listed, not sent (the run's bound holds)
 SAFETY_MARGIN_S = 0.8
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import SDK_BASE_URL
 from cborg_doctor.target import (
     DEFAULT_BASE_URL,
     Target,
@@ -71,6 +72,7 @@ BASE_URL_OPENAI = Code(
     also=((Severity.FAIL,
            'when $OPENAI_BASE_URL itself points at api.openai.com (the doctor still tests '
            'CBorg)'),),
+    remedy=SDK_BASE_URL,
 )
 BASE_URL_UNKNOWN_HOST = Code(
     "BASE_URL_UNKNOWN_HOST",

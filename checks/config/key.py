@@ -7,6 +7,7 @@ OPENAI_API_KEY) and says precisely what is wrong with its shape.
 from __future__ import annotations
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import CLEAN_KEY
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 
@@ -38,6 +39,7 @@ KEY_MALFORMED = Code(
     "clients cannot send: whitespace or a newline around it, quotes pasted with it, "
     "non-ASCII characters (often a look-alike dash or quote from a document), or "
     "not the `sk-` prefix every CBorg (LiteLLM) key has.",
+    remedy=CLEAN_KEY,
 )
 KEY_SOURCES_DIFFER = Code(
     "KEY_SOURCES_DIFFER",
@@ -59,7 +61,8 @@ def shape_problems(raw: str, source: str) -> list[Finding]:
     found: list[Finding] = []
 
     def add(problem: str, remedy: str) -> None:
-        found.append(KEY_MALFORMED.finding(source=source, problem=problem, remedy=remedy))
+        found.append(KEY_MALFORMED.finding(source=source, problem=problem, remedy=remedy,
+                                           data={"source": source}))
 
     stripped = raw.strip()
     if "\n" in stripped or "\r" in stripped:

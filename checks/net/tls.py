@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import CA_BUNDLE
 from cborg_doctor.probes import interception, proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, decode_der, handshake
@@ -74,6 +75,7 @@ TLS_INTERCEPTED = Code(
     also=((Severity.INFO,
            'when only your SSL_CERT_FILE/SSL_CERT_DIR trusts the issuer: your Python clients'
            ' work, tools with their own CA list do not'),),
+    remedy=CA_BUNDLE,
 )
 TLS_HOSTNAME_MISMATCH = Code(
     "TLS_HOSTNAME_MISMATCH",
@@ -234,7 +236,8 @@ def untrusted_finding(ctx: RunContext, first: TlsResult, peer: TlsResult, os_ok:
                                      reason=first.detail or "unknown issuer")
     finding = TLS_INTERCEPTED.finding(
         **facts, why=why, ca_hint=hint,
-        data={"product": product.name if product else None, "from_proxy": by_proxy})
+        data={"product": product.name if product else None, "from_proxy": by_proxy,
+              "os_store_verifies": bool(os_ok)})  # what --fix's CA bundle needs
     loose = non_strict_in_chain(peer.extra.get("chain", ()))
     if loose is not None:  # the bundle fix works until Python 3.13
         finding = replace(finding, fix=(*finding.fix, STRICT_BUNDLE_STEP.format(

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.fixes.remedies import WSLCONFIG as WSLCONFIG_REMEDY
 from cborg_doctor.osfacts import OSFacts, for_context
 
 from . import wslconfig
@@ -63,6 +64,7 @@ WSL_NAT_VPN = Code(
     "then `wsl --shutdown` and reopen. The fix printed in a run is your own file merged "
     "with these settings (the placeholder above). When DNS or TCP to the gateway then fails "
     "in the same run, the verdict names this finding rather than the DNS symptom.",
+    remedy=WSLCONFIG_REMEDY,
 )
 WSL_CONFIG_IGNORED = Code(
     "WSL_CONFIG_IGNORED",
@@ -78,6 +80,7 @@ WSL_CONFIG_IGNORED = Code(
     "another one they are ignored), only lower-case values, and mirrored mode only on "
     "Windows 11 22H2 (build 22621) or newer. It warns once at start-up and falls back to "
     "NAT. Settings for the VM in /etc/wsl.conf are ignored too: they belong in .wslconfig.",
+    remedy=WSLCONFIG_REMEDY,
 )
 WSL_RESTART_NEEDED = Code(
     "WSL_RESTART_NEEDED",
@@ -338,6 +341,7 @@ def run(ctx: RunContext) -> Outcome:
         "wsl": True, "version": info.version, "kernel": info.kernel, "distro": info.distro,
         "networking_mode": mode, "mode_source": mode_source, "settings": settings,
         "wslconfig": config.found if config else None,
+        "profile": side.profile, "build": side.build,
     }
     summary = f"WSL {version}, {mode} mode"
     if wsl2 and mode == "nat":
@@ -356,7 +360,8 @@ def run(ctx: RunContext) -> Outcome:
         what = "part of " + WSLCONFIG if config and config.found == ".wslconfig" else (
             "your WSL configuration")
         findings.append(WSL_CONFIG_IGNORED.finding(
-            what=what, problems="; ".join(problems), wslconfig_text=_indent(text)))
+            what=what, problems="; ".join(problems), wslconfig_text=_indent(text),
+            data=_fix_data(side, config, _intended(config))))
         data["config_problems"] = problems
     elif (configured in ("nat", "mirrored") and mode_source == "wslinfo" and configured != mode
           and mode in ("nat", "mirrored")):
@@ -414,7 +419,15 @@ def _nat_vpn(info: WslInfo, side: WindowsSide, config: ConfigState | None,
         extra = tuple(step.format(build=f"build {side.build}", distro=info.distro or "<distro>")
                       for step in WIN10_STEPS)
     return WSL_NAT_VPN.finding(mode_source=mode_source, vpn=vpn, wslconfig_text=_indent(text),
-                               extra_fix=extra, data={"explains": list(EXPLAINED)})
+                               extra_fix=extra, data={"explains": list(EXPLAINED),
+                                                      **_fix_data(side, config, wslconfig.WANTED)})
+
+
+def _fix_data(side: WindowsSide, config: ConfigState | None,
+              wanted: tuple[tuple[str, str], ...]) -> dict[str, object]:
+    """What `--fix` needs to write the merged file (see cborg_doctor.fixes.remedies)."""
+    return {"profile": side.profile, "build": side.build,
+            "found": config.found if config else None, "wanted": [list(p) for p in wanted]}
 
 
 # Seven spaces: a code block inside a numbered step ("1. ") in the Markdown report, and

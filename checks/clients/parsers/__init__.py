@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import ClientEntry, KeyJudge
-from . import claude_code, gemini_cli
+from . import claude_code, cline, gemini_cli
 from .aider import aider_model, parse_aider
 from .codex import parse_codex, parse_codex_profile
 from .common import ConfigError, ParseInput, Parser, load_json, load_jsonc, load_toml, load_yaml, strip_jsonc
@@ -38,13 +38,16 @@ PARSERS: Mapping[str, Parser] = MappingProxyType({
     "claude_settings": claude_code.parse_settings,
     "gemini_settings": gemini_cli.parse_settings,
     "renviron": parse_renviron,
+    "cline_state": cline.parse_state,
+    "cline_secrets": cline.parse_secrets,
 })
 
 
 def finish(shared: _Mapping[str, Any], env: _Mapping[str, str], judge: KeyJudge) -> list[ClientEntry]:
-    """Setups that come from the environment merged with several files (Claude Code,
-    Gemini CLI): built once every file was read."""
-    return [*claude_code.entries(shared, env, judge), *gemini_cli.entries(shared, env, judge)]
+    """Setups that come from the environment or several files together (Claude Code,
+    Gemini CLI, Cline's settings and secrets): built once every file was read."""
+    return [*claude_code.entries(shared, env, judge), *gemini_cli.entries(shared, env, judge),
+            *cline.entries(shared, judge)]
 
 __all__ = [
     "PARSERS",
