@@ -231,19 +231,19 @@ def _findings(report: Report, verbose: bool) -> str:
 
 
 def _fixes(report: Report) -> str:
-    """A run with --fix: each remedy offered, its outcome and the files it changed."""
+    """A run with --fix: each remedy offered, its outcome, and the files it changed."""
     if report.fixes is None:
         return ""
     if not report.fixes:
         return '<section id="fixes"><h2>Fixes (--fix)</h2><p>Nothing to fix automatically.</p></section>'
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in (
-            fix.get("code"), fix.get("remedy"), fix.get("outcome"),
-            ", ".join(str(f.get("path")) for f in fix.get("files") or []) or "–", fix.get("detail") or "–"))
-        + "</tr>" for fix in report.fixes)
-    return ('<section id="fixes"><h2>Fixes (--fix)</h2><div class="scroll"><table class="fixes"><thead><tr>'
-            "<th>Code</th><th>Remedy</th><th>Outcome</th><th>Files</th><th>Detail</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div></section>")
+    items = []
+    for fix in report.fixes:
+        detail = f" ({fix['detail']})" if fix.get("detail") else ""
+        files = ", ".join(str(f.get("path")) for f in fix.get("files") or [])
+        items.append(f"<li>{escape(str(fix.get('outcome')))}: {escape(str(fix.get('code')))}: "
+                     f"{escape(str(fix.get('remedy')))}{escape(detail)}"
+                     + (f"<br><code>{escape(files)}</code>" if files else "") + "</li>")
+    return '<section id="fixes"><h2>Fixes (--fix)</h2><ul class="fixes">' + "".join(items) + "</ul></section>"
 
 
 def _figure(ms: float) -> str:
