@@ -60,8 +60,16 @@ litellm_settings:
   enable_post_custom_auth_checks: true
 general_settings:
   master_key: {master_key}
+{auth_settings}"""
+CUSTOM_AUTH_SETTINGS = """\
   custom_auth: custom_auth.user_api_key_auth
   custom_auth_run_common_checks: true
+"""
+# LiteLLM's docs use the master key sk-1234; LiteLLM >= 1.108 refuses to start with such a
+# publicly known key unless told this is local development (master_key_boot_check.py).
+WEAK_MASTER_KEY = "sk-1234"
+WEAK_KEY_SETTINGS = """\
+  dangerously_permit_weak_or_unset_master_key: true
 """
 
 CUSTOM_AUTH = '''\
@@ -152,10 +160,19 @@ class _Running:
     failure: str | None
 
 
-def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
-    """Write the config and custom auth, start LiteLLM, wait for liveliness (bounded)."""
+def start_proxy(folder: Path, master_key: str = MASTER_KEY,
+                custom_auth: bool = True) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
+    """Write the config and custom auth, start LiteLLM, wait for liveliness (bounded).
+
+    Without `custom_auth` it is stock LiteLLM without a database: only `master_key` is
+    accepted, as in LiteLLM's own quick start.
+    """
     config = folder / "config.yaml"
-    config.write_text(CONFIG.replace("{master_key}", MASTER_KEY), encoding="utf-8")
+    settings = CUSTOM_AUTH_SETTINGS if custom_auth else ""
+    if master_key == WEAK_MASTER_KEY:
+        settings += WEAK_KEY_SETTINGS
+    config.write_text(CONFIG.replace("{master_key}", master_key)
+                      .replace("{auth_settings}", settings), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
         .replace("{expired}", EXPIRED_PREFIX)
@@ -216,6 +233,30 @@ def litellm_proxy_fixture(request: pytest.FixtureRequest,
             running = _Running(proxy, None)
             request.config.add_cleanup(lambda: stop(proc))
         request.config.stash[_STASH] = running
+    if running.proxy is None:
+        pytest.fail(f"LiteLLM could not be started: {running.failure}")
+    return running.proxy
+
+
+_MASTER_STASH = pytest.StashKey["_Running"]()
+
+
+@pytest.fixture(scope="session", name="litellm_master_proxy")
+def litellm_master_proxy_fixture(request: pytest.FixtureRequest,
+                                 tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
+    """Stock LiteLLM as its quick start sets it up: master key sk-1234, no database, no
+    custom auth. Started once per session like `litellm_proxy`."""
+    running = request.config.stash.get(_MASTER_STASH, None)
+    if running is None:
+        try:
+            proc, proxy = start_proxy(tmp_path_factory.mktemp("litellm-master"),
+                                      master_key=WEAK_MASTER_KEY, custom_auth=False)
+        except RuntimeError as exc:
+            running = _Running(None, str(exc))
+        else:
+            running = _Running(proxy, None)
+            request.config.add_cleanup(lambda: stop(proc))
+        request.config.stash[_MASTER_STASH] = running
     if running.proxy is None:
         pytest.fail(f"LiteLLM could not be started: {running.failure}")
     return running.proxy

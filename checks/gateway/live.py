@@ -177,7 +177,8 @@ def run(ctx: RunContext) -> Outcome:
         cost_estimate, cost_path = estimate(ctx, deadline, model)
         data["estimate"] = {"cost": cost_estimate, "endpoint": cost_path}
     body = {"model": model, "messages": prompt(), "max_tokens": STREAM_TOKENS, "stream": True}
-    streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True)
+    streamed = call(ctx, deadline, "POST", ctx.target.sdk_path("chat/completions"), json_body=body,
+                    stream=True)
     if streamed is None:
         return Outcome("no time left for the call", [LIVE_TIMEOUT.finding(
             model=model, seconds=ctx.timeout, detail="the check's time bound was used up")], data)
@@ -233,7 +234,7 @@ def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEnt
                 findings: list[Finding]) -> tuple[str, float | None]:
     """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
     body = {"model": model, "messages": prompt(), "max_tokens": 1}
-    reply = call(ctx, deadline, "POST", "/chat/completions", json_body=body)
+    reply = call(ctx, deadline, "POST", ctx.target.sdk_path("chat/completions"), json_body=body)
     if reply is None or not reply.ok:
         why = reply.said() if reply is not None else "no time left"
         return f"the cost of a plain call is unknown ({why})", None
