@@ -485,3 +485,13 @@ def test_a_stream_that_breaks_off_is_live_failed(standin_gateway: StandinGateway
 def test_an_empty_catalogue_warns(standin_gateway: StandinGateway, canary_key: str) -> None:
     report = run(standin_gateway, canary_key, Account(catalogue=[]), model="lbl/llama")
     assert codes(report, "models") == ["MODELS_EMPTY", "MODEL_NOT_FOUND"]
+
+
+def test_no_connected_db_from_the_auth_layer_means_only_the_master_key_works(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    account = Account(key_info_error=no_db_master(), models_error=no_db_user())
+    report = run(standin_gateway, canary_key, account)
+    assert codes(report, "auth") == ["KEY_INVALID"]
+    message = finding(report, "KEY_INVALID").message
+    assert "HTTP 400: No connected db.; a LiteLLM without a database accepts only its master key" in (
+        message)

@@ -215,9 +215,12 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
     if error is not None:
         ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), error])
         found = error_finding(ctx, error, deadline)
-        if error.kind is ErrorKind.NO_DB:
-            # Stock LiteLLM without a database knows only its master key: any other key
-            # gets 400 "No connected db." on every route, so the user's SDK fails too.
+        if error.kind is ErrorKind.NO_DB and (error.type == "no_db_connection"
+                                              or error.status == 400):
+            # Stock LiteLLM without a database knows only its master key: its auth layer
+            # answers any other key with 400 "No connected db." (type no_db_connection) on
+            # every route, so the user's SDK fails too. (A 500 "Database not connected" is
+            # a management route failing, which says nothing about the key.)
             found = KEY_INVALID.finding(
                 fingerprint=ctx.key.fingerprint if ctx.key else "…",
                 said=f"GET /v1/models: {error.said}; a LiteLLM without a database accepts "
