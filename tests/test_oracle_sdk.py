@@ -38,6 +38,9 @@ from tests.litellm_proxy import (
 )
 
 pytestmark = pytest.mark.litellm
+# Generous: LiteLLM's first answers on a loaded machine can take seconds, and a timeout
+# here would be a disagreement about the machine, not about the gateway.
+TIMEOUT = "8"
 
 # CBorg's example (content/english/pages/api_examples.md), with the base URL and model as
 # the scenario sets them; the outcome is printed as JSON for the test to read.
@@ -96,7 +99,7 @@ def run_example(home: Path, base_url: str, key: str, model: str = "lbl/llama",
 
 
 def doctor(home: Path, base_url: str, key: str, *args: str) -> DoctorRun:
-    run = run_doctor("--base-url", base_url, "--timeout", "3", "--json", "--no-report", *args,
+    run = run_doctor("--base-url", base_url, "--timeout", TIMEOUT, "--json", "--no-report", *args,
                      home=home, env={"CBORG_API_KEY": key})
     assert key not in run.output, "the key leaked"
     return run
@@ -225,7 +228,9 @@ def test_a_used_up_rate_limit_is_a_warning_with_the_wait_the_sdk_honours(
     assert run.code == 0  # the user's script with default retries gets through
     rate = findings(run)["LIVE_RATE_LIMITED"]
     assert rate["severity"] == "warn"
+    assert "rate limited: the key's limit of 1 request per minute" in rate["message"]
     assert f"retry after {float(sdk.retry_after):g} s" in rate["message"]
+    assert rate["fix"][1].startswith(f"Retry after {float(sdk.retry_after):g} s: the OpenAI client")
 
 
 def test_a_cloudflare_block_fails_the_example_and_the_doctor(home: Path, canary_key: str) -> None:
@@ -239,3 +244,43 @@ def test_a_cloudflare_block_fails_the_example_and_the_doctor(home: Path, canary_
     assert (sdk.ok, sdk.error, sdk.status) == (False, "PermissionDeniedError", 403)
     agree(sdk, run, "HTTP_BLOCKED")
     assert "error 1020" in findings(run)["HTTP_BLOCKED"]["message"]
+
+
+SDK_DESTINATION = "import openai; print(openai.OpenAI().base_url)"
+
+
+def sdk_destination(home: Path, env: dict[str, str]) -> str:
+    """Where a bare OpenAI() in this environment sends requests (nothing is sent)."""
+    proc = subprocess.run([sys.executable, "-c", SDK_DESTINATION], env=clean_env(home, **env),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip()
+
+
+def test_the_key_only_in_openai_api_key_fails_without_stopping_the_run(
+        home: Path, litellm_proxy: LiteLLMProxy, canary_key: str) -> None:
+    env = {"OPENAI_API_KEY": canary_key}
+    assert sdk_destination(home, env) == "https://api.openai.com/v1/"  # the key would go there
+    run = run_doctor("--base-url", litellm_proxy.base_url, "--timeout", TIMEOUT, "--json",
+                     "--no-report", home=home, env=env)
+    assert canary_key not in run.output
+    assert run.code == 1
+    report = run.json()
+    assert report["verdict"]["code"] == "BASE_URL_OPENAI"
+    (openai_finding,) = [f for f in check(run, "config.base_url")["findings"]
+                         if f["code"] == "BASE_URL_OPENAI"]
+    assert openai_finding["severity"] == "fail"
+    assert openai_finding["fix"][0].startswith("export OPENAI_BASE_URL=https://api.cborg.lbl.gov")
+    # Not a blocker: the gateway under test is still tested with the key, and only it.
+    assert check(run, "auth")["status"] == "pass" and check(run, "models")["status"] == "pass"
+
+
+def test_with_openai_base_url_set_the_sdk_and_the_doctor_agree_it_works(
+        home: Path, litellm_proxy: LiteLLMProxy, canary_key: str) -> None:
+    env = {"OPENAI_API_KEY": canary_key, "OPENAI_BASE_URL": litellm_proxy.base_url}
+    assert sdk_destination(home, env).rstrip("/") == litellm_proxy.base_url
+    run = run_doctor("--base-url", litellm_proxy.base_url, "--timeout", TIMEOUT, "--json",
+                     "--no-report", home=home, env=env)
+    assert canary_key not in run.output
+    assert run.code == 0, run.json()["verdict"]
+    assert "BASE_URL_OPENAI" not in findings(run)
