@@ -15,8 +15,11 @@ A check is data plus one function::
                   codes=(LAB_PROXY_DOWN,))
 
 `needs` lists checks that must have passed or warned first; an entry written
-``"net.ipv4|net.ipv6"`` is satisfied by either. A check's status is the worst
-severity among its findings (`info` counts as pass).
+``"net.ipv4|net.ipv6"`` is satisfied by either. `uses` lists checks whose result
+this one reads whatever their status: the runner starts it only after each of
+them has finished (when selected), and never skips it because of them. A check
+waits for another only through these two declarations, never by polling.
+A check's status is the worst severity among its findings (`info` counts as pass).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Check:
     run: Callable[[RunContext], Outcome]
     needs: tuple[str, ...] = ()
     codes: tuple[Code, ...] = ()
+    uses: tuple[str, ...] = ()
     order: int = PLUGIN_ORDER
     opt_in: str | None = None  # an Options attribute that must be true, e.g. "live"
     description: str = ""

@@ -76,7 +76,8 @@ class Registry:
 
 
 def order_checks(checks: Iterable[Check]) -> list[Check]:
-    """Prerequisites first; among ready checks, lowest `order`, then registration order."""
+    """Prerequisites (`needs` and `uses`) first; among ready checks, lowest `order`, then
+    registration order."""
     pending = list(checks)
     ids = {c.id for c in pending}
     placed: list[Check] = []
@@ -85,9 +86,8 @@ def order_checks(checks: Iterable[Check]) -> list[Check]:
         ready = [
             c
             for c in pending
-            if all(
-                any(i in done or i not in ids for i in group) for group in c.needed_groups()
-            )
+            if all(any(i in done or i not in ids for i in group) for group in c.needed_groups())
+            and all(i in done or i not in ids for i in c.uses)
         ]
         if not ready:  # a cycle: keep registration order rather than refuse to run
             ready = pending

@@ -169,6 +169,8 @@ def _ms_since(start: float) -> int:
 
 def _waiting_on(check: Check, results: dict[str, CheckResult], selected: set[str]) -> str | None:
     """None when the check may start; "" while it must wait; else why it is skipped."""
+    if any(i in selected and i not in results for i in check.uses):
+        return ""
     for group in check.needed_groups():
         if any(i in results and results[i].usable for i in group):
             continue

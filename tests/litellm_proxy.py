@@ -160,9 +160,10 @@ class _Running:
     failure: str | None
 
 
-def start_proxy(folder: Path, master_key: str = MASTER_KEY,
+def start_proxy(folder: Path, config_text: str = CONFIG, master_key: str = MASTER_KEY,
                 custom_auth: bool = True) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
-    """Write the config and custom auth, start LiteLLM, wait for liveliness (bounded).
+    """Write the config (default: `CONFIG`) and custom auth, start LiteLLM, wait for
+    liveliness (bounded).
 
     Without `custom_auth` it is stock LiteLLM without a database: only `master_key` is
     accepted, as in LiteLLM's own quick start.
@@ -171,7 +172,7 @@ def start_proxy(folder: Path, master_key: str = MASTER_KEY,
     settings = CUSTOM_AUTH_SETTINGS if custom_auth else ""
     if master_key == WEAK_MASTER_KEY:
         settings += WEAK_KEY_SETTINGS
-    config.write_text(CONFIG.replace("{master_key}", master_key)
+    config.write_text(config_text.replace("{master_key}", master_key)
                       .replace("{auth_settings}", settings), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)

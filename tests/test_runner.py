@@ -186,3 +186,44 @@ def test_ctrl_c_gives_every_check_a_result() -> None:
     assert record.interrupted == "SIGINT"
     assert statuses(record) == {"fast": "pass", "slow": "error", "after": "skip"}
     assert record.results[1].findings[0].code == "INTERRUPTED"
+
+
+def test_uses_waits_for_a_slow_check_whatever_its_status_and_never_skips() -> None:
+    """A check that reads another's result sees it even when that one is slow or failed."""
+    release = threading.Event()
+
+    def slow_failing(ctx: RunContext) -> Outcome:
+        release.wait(2)
+        time.sleep(0.3)  # still running when `reader` could otherwise start
+        return Outcome("slow", [BOOM.finding(what="late")])
+
+    def reader(ctx: RunContext) -> Outcome:
+        seen = ctx.result("slow")
+        return Outcome(f"saw {seen.status.value if seen else 'nothing'}")
+
+    def quick(ctx: RunContext) -> Outcome:
+        release.set()  # runs concurrently with `slow`: the reader must not start before it
+        return Outcome("quick")
+
+    checks = [
+        Check("slow", "Slow", slow_failing, order=1),
+        Check("quick", "Quick", quick, order=2),
+        Check("reader", "Reader", reader, needs=("quick",), uses=("slow",), order=3),
+    ]
+    record = run_checks(checks, make_ctx())
+    by_id = {r.id: r for r in record.results}
+    assert by_id["reader"].status is Status.PASS
+    assert by_id["reader"].summary == "saw fail"
+
+
+def test_uses_of_an_unselected_check_does_not_wait() -> None:
+    checks = [Check("reader", "Reader", lambda ctx: Outcome("ran"), uses=("absent",))]
+    assert statuses(run_checks(checks, make_ctx())) == {"reader": "pass"}
+
+
+def test_order_puts_used_checks_first() -> None:
+    from cborg_doctor.registry import order_checks
+
+    reader = Check("reader", "R", outcome(), uses=("late",), order=1)
+    late = Check("late", "L", outcome(), order=5)
+    assert [c.id for c in order_checks([reader, late])] == ["late", "reader"]

@@ -324,6 +324,7 @@ CHECK = Check(
     title="Models",
     run=run,
     needs=("auth",),
+    uses=("config.clients",),  # CLIENT_MODEL_UNKNOWN reads what it found, whatever its status
     codes=CODES,
     order=150,
     description="the model catalogue, --model in it, aliases, capabilities",
