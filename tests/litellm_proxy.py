@@ -16,6 +16,7 @@ telemetry off, no ``llama-3`` in underlying model names, never a LITELLM_LICENSE
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -151,6 +152,15 @@ def _wait_alive(proc: subprocess.Popen[bytes], url: str, bound: float) -> None:
     raise RuntimeError(f"LiteLLM did not answer {url} within {bound:.0f} s")
 
 
+def warm_up(base_url: str, master_key: str) -> None:
+    """One pass over the authenticated routes, so no test's first request pays LiteLLM's
+    first-request set-up (seconds on a loaded machine) inside the doctor's time bound."""
+    for path in ("/key/info", "/v1/models", "/model/info"):
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(base_url + path, headers={"Authorization": f"Bearer {master_key}"},
+                      timeout=30, trust_env=False)
+
+
 _STASH = pytest.StashKey["_Running"]()
 
 
@@ -205,7 +215,9 @@ def start_proxy(folder: Path, config_text: str = CONFIG, master_key: str = MASTE
                 continue
             break
         if proc.poll() is None:  # it is our process that answered, not a stranger's
-            return proc, LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+            startup = time.monotonic() - started
+            warm_up(base_url, master_key)
+            return proc, LiteLLMProxy(base_url, port, startup, log)
         failure = f"LiteLLM exited with {proc.returncode} right after starting"
     raise RuntimeError(failure)
 
