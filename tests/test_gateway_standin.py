@@ -586,3 +586,16 @@ def test_litellm_1_110_key_info_500_is_unverified_not_a_failure(
     assert "GET /v1/models accepted the key" in unverified.message
     assert codes(report, "budget") == ["BUDGET_UNKNOWN"]
     assert report.status != "fail"
+
+
+def test_a_short_key_is_still_tried_and_the_rejection_carries_the_hint(
+        standin_gateway: StandinGateway) -> None:
+    short = "sk-cut1234"  # never registered: the gateway answers LiteLLM's 401
+    report = diagnose(standin_gateway.base_url, short)
+    assert short not in everything(report)
+    assert codes(report, "config.key") == ["KEY_UNUSUAL"]
+    assert status(report, "config.key") is Status.WARN  # a hint, not a blocker
+    assert codes(report, "auth") == ["KEY_INVALID"]
+    assert finding(report, "KEY_INVALID").message.endswith(
+        "; it is 10 characters; CBorg keys are 25: probably cut short.")
+    assert report.verdict is not None and report.verdict.code == "KEY_INVALID"
