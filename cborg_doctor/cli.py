@@ -182,8 +182,12 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
     out.write(f"{fill(found.summary, {})}\n")
     if found.explain:
         out.write(f"\n{found.explain}\n")
+    for cause in found.causes.values():  # a run prints only the steps of the cause it found
+        out.write(f"\nWhen {fill(cause.when, {})}:\n")
+        for n, step in enumerate(cause.fix, 1):
+            out.write(f"  {n}. {fill(step, {})}\n")
     if found.fix:
-        out.write("\nHow to fix:\n")
+        out.write("\nAlso:\n" if found.causes else "\nHow to fix:\n")
         for n, step in enumerate(found.fix, 1):
             out.write(f"  {n}. {fill(step, {})}\n")
 

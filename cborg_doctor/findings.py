@@ -90,6 +90,14 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """One of the causes a code covers, with the fix steps for that cause alone."""
+
+    when: str  # what the doctor saw, for --explain: "the name server answered SERVFAIL"
+    fix: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Code:
     """A stable finding code with its meaning and fix text: the one source of truth.
 
@@ -104,6 +112,9 @@ class Code:
     summary: str
     fix: tuple[str, ...] = ()
     explain: str = ""
+    # A code several causes share gives each its own steps: a finding made with
+    # ``cause=`` carries that cause's steps (then the common `fix`), never the others'.
+    causes: Mapping[str, Cause] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         if not CODE_PATTERN.match(self.code):
@@ -116,13 +127,15 @@ class Code:
         severity: Severity | None = None,
         extra_fix: tuple[str, ...] = (),
         data: Mapping[str, Any] | None = None,
+        cause: str | None = None,
         **facts: Any,
     ) -> Finding:
         """Make a finding; `message` and the fix steps are filled with `facts`."""
+        own = self.causes[cause].fix if cause is not None and cause in self.causes else ()
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             message=fill(message if message is not None else self.summary, facts),
-            fix=tuple(fill(step, facts) for step in (*self.fix, *extra_fix)),
+            fix=tuple(fill(step, facts) for step in (*own, *self.fix, *extra_fix)),
             data=dict(data or {}),
         )

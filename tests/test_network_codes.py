@@ -36,7 +36,8 @@ def test_contract_ids_codes_order_and_needs(check) -> None:
     assert check.order == ORDER[check.id]
     assert check.needs == NEEDS[check.id]
     for code in check.codes:
-        assert code.fix and code.explain, code.code
+        assert (code.fix or code.causes) and code.explain, code.code
+        assert all(cause.fix and cause.when for cause in code.causes.values()), code.code
 
 
 @pytest.mark.parametrize("code", ["DNS_NXDOMAIN", "IPV6_BROKEN", "TLS_INTERCEPTED",
@@ -46,5 +47,5 @@ def test_explain_prints_the_declared_fix(code: str, home: Path) -> None:
                     if c.code == code)
     run = run_doctor("--explain", code, home=home)
     assert run.code == 0
-    for step in declared.fix:
+    for step in (*declared.fix, *(s for c in declared.causes.values() for s in c.fix)):
         assert fill(step, {}) in run.stdout

@@ -84,9 +84,11 @@ def test_proxy_name_that_does_not_resolve(lab: Lab) -> None:
     lab.name(mode="nxdomain", name="proxy.corp.test")
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": "http://proxy.corp.test:3128"})
     expect(seen, {**statuses("dns"), "config.proxy": "pass"})
-    message = seen.finding("dns", "DNS_NXDOMAIN")["message"]
-    assert message.startswith("The proxy's host name cannot be resolved: proxy.corp.test does "
-                              "not exist")
+    finding = seen.finding("dns", "DNS_NXDOMAIN")
+    assert finding["message"].startswith("The proxy's host name cannot be resolved: "
+                                         "proxy.corp.test does not exist")
+    assert len(finding["fix"]) == 1 and "Check the proxy's host name (proxy.corp.test) in " \
+        "HTTPS_PROXY" in finding["fix"][0]
 
 
 def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:

@@ -5,14 +5,19 @@ a short *kind* that the checks turn into a finding code. The map::
 
     exception (walked through __cause__/__context__)       kind          code
     ───────────────────────────────────────────────────   ───────────   ──────────────────────
-    DNS
+    DNS  (dnspython's exceptions; getaddrinfo's EAI_* numbers)
       socket.gaierror EAI_NONAME / dns.resolver.NXDOMAIN   nxdomain      DNS_NXDOMAIN
-      dns.resolver.NoAnswer, EAI_NODATA                    no_answer     DNS_NO_IPV6 (AAAA)
-      dns.resolver.LifetimeTimeout, our resolve bound      timeout       DNS_TIMEOUT
-      dns.resolver.NoNameservers (SERVFAIL)                servfail      DNS_FAILED
-      dns.resolver.NoNameservers (REFUSED)                 refused_dns   DNS_FAILED
+      dns.resolver.NoAnswer, EAI_NODATA, EAI_ADDRFAMILY    no_answer     DNS_NO_IPV6 (AAAA)
+      dns.exception.Timeout (LifetimeTimeout), our bound   timeout       DNS_TIMEOUT
+      dns.resolver.NoNameservers, a SERVFAIL answer        servfail      DNS_FAILED
+      dns.resolver.NoNameservers, a REFUSED answer         refused_dns   DNS_FAILED
+      NoNameservers holding ECONNREFUSED (ICMP port
+        unreachable: nothing listens on port 53)           dns_closed    DNS_FAILED
+      NoNameservers holding ENETUNREACH / EHOSTUNREACH
+        (no route to the name server)                      dns_unreachable DNS_FAILED / NETWORK_DOWN
       dns.resolver.NoResolverConfiguration                 no_nameserver DNS_FAILED
-      socket.gaierror EAI_AGAIN / other                    dns           DNS_FAILED
+      socket.gaierror EAI_AGAIN ("Temporary failure in
+        name resolution"), EAI_FAIL, other                 dns           DNS_FAILED / NETWORK_DOWN
     TCP
       ConnectionRefusedError (ECONNREFUSED)                refused       TCP_REFUSED
       socket.timeout / TimeoutError / ConnectTimeout       timeout       TCP_TIMEOUT
@@ -35,7 +40,11 @@ a short *kind* that the checks turn into a finding code. The map::
       httpx.ProxyError (CONNECT refused; 407 is a status)  proxy         HTTP_PROXY_AUTH / TCP_*
       httpx.UnsupportedProtocol, InvalidURL                invalid       (config.base_url)
 
-The kinds are plain strings so results stay plain data (JSON, reports, tests).
+The kinds are plain strings so results stay plain data (JSON, reports, tests). Which
+code a kind becomes is decided by the check family that owns the code, next to its
+codes (``checks/net/dns.py`` DNS_CODE, ``checks/net/tcp.py`` TCP_CODE, TLS_CODE below).
+``NETWORK_DOWN`` is not an exception's kind: ``checks/net/offline.py`` decides it from
+the interfaces and routes when a lookup or every connection fails.
 """
 
 from __future__ import annotations
@@ -63,16 +72,7 @@ _VERIFY_KIND = MappingProxyType({
     62: "hostname",
 })
 
-# Which finding code each kind becomes, per phase (checks declare the codes).
-TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT", "no_route": "NO_ROUTE"})
-DNS_CODE = MappingProxyType({
-    "nxdomain": "DNS_NXDOMAIN",
-    "timeout": "DNS_TIMEOUT",
-    "servfail": "DNS_FAILED",
-    "refused_dns": "DNS_FAILED",
-    "no_nameserver": "DNS_FAILED",
-    "dns": "DNS_FAILED",
-})
+# Which finding code each TLS kind becomes (the tls check's codes).
 TLS_CODE = MappingProxyType({
     "untrusted": "TLS_UNTRUSTED",
     "hostname": "TLS_HOSTNAME_MISMATCH",
@@ -109,12 +109,83 @@ def classify_os_error(exc: BaseException) -> str:
 
 
 def classify_gai_error(exc: socket.gaierror) -> str:
+    """getaddrinfo's EAI_* number → kind. EAI_AGAIN ("Temporary failure in name
+    resolution") is glibc's answer for every unreachable, refusing or silent name server,
+    so it stays the vague ``dns`` that a direct query or the routes then explain."""
     number = exc.errno
     if number == socket.EAI_NONAME:
         return "nxdomain"
-    if number == getattr(socket, "EAI_NODATA", object()):
+    if number in (getattr(socket, "EAI_NODATA", None), getattr(socket, "EAI_ADDRFAMILY", None)):
         return "no_answer"
     return "dns"
+
+
+# The order in which one query's failures name the lookup's kind: an answer from a
+# server (SERVFAIL, REFUSED) says more than silence or a missing route.
+_SERVER_KINDS = ("servfail", "refused_dns", "dns_closed", "dns_unreachable", "timeout", "dns")
+
+
+def classify_dns_error(exc: BaseException) -> str:
+    """A dnspython exception's kind (see the table above)."""
+    import dns.exception
+    import dns.resolver
+
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return "nxdomain"
+    if isinstance(exc, dns.resolver.NoAnswer):
+        return "no_answer"
+    if isinstance(exc, dns.resolver.NoResolverConfiguration):
+        return "no_nameserver"
+    if isinstance(exc, dns.resolver.NoNameservers):
+        kinds = [kind for _, kind in server_errors(exc)]
+        return next((k for k in _SERVER_KINDS if k in kinds), "servfail")
+    if isinstance(exc, dns.exception.Timeout):
+        return "timeout"
+    if isinstance(exc, OSError):
+        return dns_socket_kind(exc)
+    return "dns"
+
+
+def dns_socket_kind(exc: BaseException) -> str:
+    """A socket error met while talking to a name server."""
+    kind = classify_os_error(exc)
+    return {"refused": "dns_closed", "no_route": "dns_unreachable", "timeout": "timeout"}.get(
+        kind, "dns")
+
+
+def server_errors(exc: BaseException) -> list[tuple[str, str]]:
+    """(server, kind) for each attempt dnspython recorded in NoNameservers/LifetimeTimeout."""
+    import dns.rcode
+
+    kwargs = getattr(exc, "kwargs", None) or {}
+    found = []
+    for entry in kwargs.get("errors") or ():
+        if not isinstance(entry, tuple) or len(entry) < 5:
+            continue
+        server, error, answer = str(entry[0]), entry[3], entry[4]
+        rcode = getattr(answer, "rcode", None)
+        code = rcode() if callable(rcode) else None
+        if code == dns.rcode.REFUSED:
+            kind = "refused_dns"
+        elif code == dns.rcode.SERVFAIL:
+            kind = "servfail"
+        elif isinstance(error, OSError):
+            kind = dns_socket_kind(error)
+        elif error is not None and "Timeout" in type(error).__name__:
+            kind = "timeout"
+        else:
+            kind = "dns"
+        found.append((_server_text(server), kind))
+    return found
+
+
+def _server_text(server: str) -> str:
+    """dnspython's ``Do53:10.0.0.1@53`` as the doctor prints servers: ``10.0.0.1``,
+    ``127.0.0.1:5353``, ``[::1]:5353``."""
+    address, _, port = server.removeprefix("Do53:").rpartition("@")
+    if not address or port == "53":
+        return address or server
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def classify_ssl_error(exc: ssl.SSLError) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve, tcp
-from cborg_doctor.probes.errors import TCP_CODE
 from cborg_doctor.probes.http import REACHABLE_FACT
 
+from . import offline
 from .dns import PROXY_FACT, listed
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
@@ -96,6 +96,9 @@ IPV4_BROKEN = Code(
     "first are slow or fail; forcing the working family fixes that.",
 )
 CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
+# Which code each connect kind (cborg_doctor.probes.errors) becomes.
+TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT",
+                             "no_route": "NO_ROUTE"})
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
 _PROBLEM = MappingProxyType({"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
             "reset": "reset", "failed": "failed"})
@@ -184,6 +187,15 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     other = results[len(own_addresses): len(own_addresses) + len(per_family[other_family])]
     direct_results = results[len(everything) - len(direct):] if direct else []
     ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
+    down = network_down(ctx, [*own, *other], label, port)
+    if down is not None:
+        if family == 6 and per_family[4]:  # net.ipv4 says it: the root cause once
+            return Outcome(f"no network: see net.ipv4 ({offline.NETWORK_DOWN.code})", (),
+                           {"port": port, "results": _result_data(own)},
+                           skipped_because="this machine has no network (NETWORK_DOWN in "
+                           "net.ipv4)")
+        return Outcome(f"no network: no route to {label}", [down],
+                       {"port": port, "via_proxy": via_proxy, "results": _result_data(own)})
     findings = judge(family, own, other, label, port, ctx.timeout)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
@@ -206,6 +218,22 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     return Outcome(summary, findings, data)
 
 
+def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: str,
+                 port: int) -> Finding | None:
+    """NETWORK_DOWN when no address of either family has a route, and nothing leads out."""
+    if not results or any(r.error != "no_route" for r in results):
+        return None
+    picked = {r.family: r.address for r in reversed(results)}  # the first of each family
+    what = "the proxy" if label.startswith("the proxy") else "the gateway"
+    destinations = [(f"{what}'s address {address}", address)
+                    for _, address in sorted(picked.items())]
+    down = offline.offline(ctx, destinations, port, name_outside=False)
+    if down is None:
+        return None
+    said = results[0].detail or "Network is unreachable"
+    return offline.finding(down, [f"Connecting to {results[0].address} gives \"{said}\"."])
+
+
 def _dns_disagrees(ctx: RunContext) -> bool:
     result = ctx.result("dns")
     return result is not None and any(
@@ -225,7 +253,7 @@ IPV4_CHECK = Check(
     title="TCP over IPv4",
     run=run_ipv4,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN, offline.NETWORK_DOWN),
     order=80,
     description="TCP to each IPv4 address",
 )
@@ -234,7 +262,7 @@ IPV6_CHECK = Check(
     title="TCP over IPv6",
     run=run_ipv6,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, offline.NETWORK_DOWN),
     order=90,
     description="TCP to each IPv6 address",
 )
