@@ -156,3 +156,14 @@ def test_the_doctor_names_the_cloudflare_cause_and_its_one_fix(
     (finding,) = http["findings"]
     assert says in finding["message"] and nf.CF_RAY.split("-")[0] in finding["message"]
     assert len(finding["fix"]) == 1 and fix in finding["fix"][0]
+
+
+def test_explain_lists_every_cloudflare_cause_with_its_own_step(home: Path) -> None:
+    blocked = run_doctor("--explain", "HTTP_BLOCKED", home=home)
+    assert blocked.code == 0
+    for when in ("browser challenge", "rate-limited the address (error 1015)",
+                 "client's signature (error 1010)", "country or region (error 1009)"):
+        assert f"When Cloudflare {when}" in blocked.stdout or when in blocked.stdout
+    server = run_doctor("--explain", "HTTP_SERVER_ERROR", home=home)
+    assert "the tunnel behind Cloudflare is down" in server.stdout
+    assert "Use stream=True for long answers" in server.stdout

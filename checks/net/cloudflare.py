@@ -81,11 +81,24 @@ ORIGIN_ERRORS = MappingProxyType({
     530: "Cloudflare could not reach the gateway",
 })
 
+WHEN = MappingProxyType({
+    "challenge": "Cloudflare answered with a browser challenge (cf-mitigated: challenge)",
+    "1015": "Cloudflare rate-limited the address (error 1015)",
+    "1010": "Cloudflare blocked the client's signature (error 1010)",
+    "1006": "Cloudflare banned the address (error 1006-1008)",
+    "1009": "Cloudflare blocked the country or region (error 1009)",
+    "block": "a Cloudflare firewall rule or block page refused the request (error 1020 and others)",
+    "tunnel_down": "the tunnel behind Cloudflare is down (530 with error 1033, or 1016)",
+    "origin_error": "Cloudflare could not get an answer from the gateway (502-504, 520-523, 525, 526)",
+    "origin_slow": "the gateway took over Cloudflare's 100 s limit (524)",
+})
 _BLOCK_REMEDY = (
     f"Email {HELPDESK} with the Ray ID {{ray}}, the time and your public IP address: the "
     "gateway's firewall rules decide this; from LBLnet or the LBL VPN (Cisco) they allow you."
 )
-_REMEDIES = MappingProxyType({
+# The one fix step per cause, as templates of {ray} and {wait}: http.py declares them as its
+# codes' `causes`, so --explain lists every cause's step and a finding carries only its own.
+REMEDIES = MappingProxyType({
     "challenge": "API clients cannot solve a browser challenge: connect to LBLnet or the LBL "
     "VPN (Cisco) and try again, or switch off a VPN/Tor/cloud network that Cloudflare "
     f"distrusts; if it persists, email {HELPDESK} with the Ray ID {{ray}}.",
@@ -117,8 +130,10 @@ class CloudflareAnswer:
     status: int | None
     number: str | None  # "1020", "524"
     what: str
-    remedy: str
+    remedy: str  # the fix step, filled in
     ray: str
+    cause: str = ""  # the key of REMEDIES (and of the codes' `causes`) it came from
+    wait: str = " a minute"  # " 30 s (retry-after)" when Cloudflare said
 
     @property
     def gateway_side(self) -> bool:
@@ -140,9 +155,9 @@ def is_cloudflare(headers: Mapping[str, str]) -> bool:
 
 
 def ray_id(headers: Mapping[str, str], text: str) -> str:
-    header = _header(headers, "cf-ray")
+    header = "".join(ch for ch in _header(headers, "cf-ray").split("-", 1)[0] if ch.isalnum())
     if header:
-        return header.split("-", 1)[0][:32]
+        return header[:32]
     found = _CF_RAY_BODY.search(text[:SCAN_LIMIT])
     return found.group(1) if found else "unknown"
 
@@ -166,11 +181,10 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _answer(kind: str, status: int | None, number: str | None, what: str, remedy_key: str,
             ray: str, headers: Mapping[str, str]) -> CloudflareAnswer:
-    wait = retry_after(headers)
-    remedy = _REMEDIES[remedy_key].replace("{ray}", ray).replace(
-        "{wait}", f" {wait:g} s (retry-after)" if wait is not None else " a minute")
-    return CloudflareAnswer(kind, status, number, what, remedy.replace("{{", "{").replace("}}", "}"),
-                            ray)
+    seconds = retry_after(headers)
+    wait = f" {seconds:g} s (retry-after)" if seconds is not None else " a minute"
+    remedy = REMEDIES[remedy_key].format(ray=ray, wait=wait)
+    return CloudflareAnswer(kind, status, number, what, remedy, ray, remedy_key, wait)
 
 
 def classify_cloudflare(status: int | None, headers: Mapping[str, str], text: str,

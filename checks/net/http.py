@@ -15,20 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy
 from cborg_doctor.probes.http import HttpResult, request
 
 from . import cloudflare
-from .cloudflare import HELPDESK, CloudflareAnswer, classify_cloudflare
+from .cloudflare import CloudflareAnswer, classify_cloudflare
 
 PATH = "/health/liveliness"
+
+
+def cloudflare_causes(keys: tuple[str, ...]) -> dict[str, Cause]:
+    """The codes' per-cause fix steps, from the Cloudflare table (one source of truth)."""
+    return {key: Cause(cloudflare.WHEN[key], (cloudflare.REMEDIES[key],)) for key in keys}
 
 HTTP_BLOCKED = Code(
     "HTTP_BLOCKED",
     Severity.FAIL,
     "Cloudflare in front of {host} blocked the request: {what} (HTTP {status}, Ray ID {ray}).",
-    fix=("{remedy}",),
+    causes=cloudflare_causes(("challenge", "1015", "1010", "1006", "1009", "block")),
     explain="Cloudflare answered instead of the gateway: a firewall rule (error 1020), a banned "
     "address (1006-1008) or region (1009), a blocked client signature (1010: default "
     "User-Agents such as Python-urllib), a rate limit (1015), or a browser challenge that API "
@@ -54,7 +59,12 @@ HTTP_SERVER_ERROR = Code(
     "HTTP_SERVER_ERROR",
     Severity.FAIL,
     "The gateway answered with a server error: HTTP {status} {what}.",
-    fix=("{remedy}",),
+    causes={
+        "gateway": Cause("the gateway itself answered with a 5xx", (
+            "This is on the gateway's side: wait a few minutes and try again; if it lasts, "
+            "email scienceit@lbl.gov with the time.",)),
+        **cloudflare_causes(("tunnel_down", "origin_error", "origin_slow")),
+    },
     explain="A 5xx answer: the gateway (LiteLLM) failed, or Cloudflare could not reach it: "
     "520 unreadable answer, 521 refused, 522/523 unreachable, 524 over Cloudflare's 100 s "
     "limit (stream instead), 525/526 TLS behind Cloudflare, 530 with error 1033 the tunnel "
@@ -148,10 +158,12 @@ def cloudflare_verdict(answer: CloudflareAnswer, result: HttpResult) -> Verdict:
             "status": answer.status,
             "what": f"from Cloudflare (the gateway behind it did not answer): {answer.what} "
                     f"({_what(result)}, Ray ID {answer.ray})",
-            "remedy": answer.remedy, "ray": answer.ray, "cloudflare": answer.kind,
+            "ray": answer.ray, "wait": answer.wait, "cloudflare": answer.kind,
+            "cause": answer.cause,
         }, "Cloudflare")
     return Verdict(HTTP_BLOCKED, {"what": answer.what, "status": answer.status, "ray": answer.ray,
-                                  "remedy": answer.remedy, "cloudflare": answer.kind},
+                                  "wait": answer.wait, "cloudflare": answer.kind,
+                                  "cause": answer.cause},
                    "Cloudflare")
 
 
@@ -184,8 +196,7 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
     if status >= 500:
         return Verdict(HTTP_SERVER_ERROR, {
             "status": status, "what": f"from the gateway ({_what(result)})",
-            "remedy": "This is on the gateway's side: wait a few minutes and try again; if it "
-            f"lasts, email {HELPDESK} with the time.",
+            "cause": "gateway",
         })
     if 300 <= status < 400:
         location = result.header("location")
@@ -245,7 +256,9 @@ def run(ctx: RunContext) -> Outcome:
                        (), {**data, "answered_by": verdict.answered_by})
     facts = {"host": ctx.target.host, "url": result.url, "proxy": proxy.decision(ctx).shown,
              "status": result.status, **verdict.facts}
-    finding: Finding = verdict.code.finding(**facts)
+    cause = facts.pop("cause", None)
+    finding: Finding = verdict.code.finding(cause=cause if isinstance(cause, str) else None,
+                                            **facts)
     return Outcome(finding.message, [finding], data)
 
 
