@@ -357,9 +357,10 @@ def _scrub_all_keys(text: str, keys_seen: list[ApiKey]) -> str:
     """Scrub outside a run: the run's key if it got that far, and every key the environment holds."""
     import os
 
+    from .probes.proxy import passwords
     from .secrets import KEY_VARIABLES, ApiKey, Scrubber
 
     keys = [*keys_seen, *(ApiKey(os.environ[n], n) for n in KEY_VARIABLES if os.environ.get(n))]
     for key in keys:
         text = Scrubber(key)(text)
-    return Scrubber(None)(text)
+    return Scrubber(None, passwords(os.environ))(text)  # proxy logins too

@@ -15,12 +15,14 @@ from .doctor import run_doctor
 CONTRACT = {
     "config.proxy": {"PROXY_IN_USE", "CA_BUNDLE_MISSING"},
     "dns": {"DNS_NXDOMAIN", "DNS_TIMEOUT", "DNS_FAILED", "DNS_NO_IPV6", "DNS_INCONSISTENT"},
-    "net.ipv4": {"TCP_REFUSED", "TCP_TIMEOUT", "NO_ROUTE", "IPV4_BROKEN"},
-    "net.ipv6": {"TCP_REFUSED", "TCP_TIMEOUT", "NO_ROUTE", "IPV6_BROKEN"},
+    # PROXY_DOWN / HTTP_PROXY_DENIED / HTTP_PROXY_AUTH: "the check that meets the proxy first".
+    "net.ipv4": {"TCP_REFUSED", "TCP_TIMEOUT", "NO_ROUTE", "IPV4_BROKEN", "PROXY_DOWN"},
+    "net.ipv6": {"TCP_REFUSED", "TCP_TIMEOUT", "NO_ROUTE", "IPV6_BROKEN", "PROXY_DOWN"},
     "tls": {"TLS_UNTRUSTED", "TLS_INTERCEPTED", "TLS_HOSTNAME_MISMATCH", "TLS_EXPIRED",
-            "TLS_CLOCK_SKEW", "TLS_TIMEOUT", "TLS_FAILED"},
+            "TLS_CLOCK_SKEW", "TLS_TIMEOUT", "TLS_FAILED", "TLS_CA_NOT_STRICT",
+            "HTTP_PROXY_DENIED", "HTTP_PROXY_AUTH"},
     "http": {"HTTP_BLOCKED", "HTTP_PROXY_AUTH", "HTTP_SERVER_ERROR", "HTTP_NOT_GATEWAY",
-             "HTTP_TIMEOUT"},
+             "HTTP_TIMEOUT", "HTTP_PROXY_DENIED"},
     "egress": {"EGRESS_IP", "EGRESS_UNKNOWN"},
 }
 ORDER = {"config.proxy": 30, "dns": 70, "net.ipv4": 80, "net.ipv6": 90, "tls": 100,

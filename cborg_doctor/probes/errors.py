@@ -30,6 +30,8 @@ a short *kind* that the checks turn into a finding code. The map::
       62 (X509_V_ERR_HOSTNAME_MISMATCH)                    hostname      TLS_HOSTNAME_MISMATCH
       10 (CERT_HAS_EXPIRED)                                expired       TLS_EXPIRED / TLS_CLOCK_SKEW
       9 (CERT_NOT_YET_VALID)                               not_yet_valid TLS_CLOCK_SKEW
+      "Basic Constraints of CA cert not marked critical"
+        (Python >= 3.13, VERIFY_X509_STRICT)               ca_strict     TLS_CA_NOT_STRICT
       other verify errors                                  untrusted     TLS_UNTRUSTED
       ssl.SSLError (protocol, alert), EOF in handshake     tls           TLS_FAILED
       handshake timeout                                    tls_timeout   TLS_TIMEOUT
@@ -37,7 +39,8 @@ a short *kind* that the checks turn into a finding code. The map::
       httpx.ReadTimeout before the headers                 timeout       HTTP_TIMEOUT
       body still arriving at the time bound                too_slow      HTTP_TIMEOUT
       httpx.RemoteProtocolError, LocalProtocolError        protocol      HTTP_NOT_GATEWAY
-      httpx.ProxyError (CONNECT refused; 407 is a status)  proxy         HTTP_PROXY_AUTH / TCP_*
+      httpx.ProxyError / a non-2xx CONNECT answer          proxy         HTTP_PROXY_AUTH (407),
+                                                                         HTTP_PROXY_DENIED
       httpx.UnsupportedProtocol, InvalidURL                invalid       (config.base_url)
 
 The kinds are plain strings so results stay plain data (JSON, reports, tests). Which
@@ -80,6 +83,7 @@ TLS_CODE = MappingProxyType({
     "not_yet_valid": "TLS_CLOCK_SKEW",
     "tls_timeout": "TLS_TIMEOUT",
     "timeout": "TLS_TIMEOUT",
+    "ca_strict": "TLS_CA_NOT_STRICT",
 })
 
 
@@ -191,6 +195,8 @@ def _server_text(server: str) -> str:
 def classify_ssl_error(exc: ssl.SSLError) -> str:
     """A TLS error's kind; certificate problems are told apart by OpenSSL's verify code."""
     if isinstance(exc, ssl.SSLCertVerificationError):
+        if "basic constraints" in str(exc.verify_message or "").lower():
+            return "ca_strict"  # VERIFY_X509_STRICT (Python >= 3.13): the CA's, not the issuer's
         return _VERIFY_KIND.get(exc.verify_code, "untrusted")
     return "tls"
 

@@ -21,6 +21,7 @@ from cborg_doctor.probes.http import HttpResult, request
 
 from . import cloudflare
 from .cloudflare import CloudflareAnswer, classify_cloudflare
+from .proxied import HTTP_PROXY_AUTH, HTTP_PROXY_DENIED, auth_finding, denied_finding
 
 PATH = "/health/liveliness"
 
@@ -39,21 +40,6 @@ HTTP_BLOCKED = Code(
     "User-Agents such as Python-urllib), a rate limit (1015), or a browser challenge that API "
     "clients cannot pass. The fix shown is the one for the error found; the Ray ID lets "
     "scienceit@lbl.gov find the request in Cloudflare's logs.",
-)
-HTTP_PROXY_AUTH = Code(
-    "HTTP_PROXY_AUTH",
-    Severity.FAIL,
-    "The proxy {proxy} wants a login (HTTP 407 on {where}).",
-    fix=(
-        "Put the credentials in the proxy URL: `export HTTPS_PROXY=http://USER:PASSWORD@"
-        "proxy.example:8080` (URL-encode special characters).",
-        "Or add the gateway to NO_PROXY if it can be reached directly: "
-        "`export NO_PROXY=api.cborg.lbl.gov`.",
-        "A proxy that wants your Windows login (Negotiate/NTLM) cannot take a password in "
-        "the URL: run a local authenticating proxy (px, cntlm) and point HTTPS_PROXY at it.",
-    ),
-    explain="An HTTP proxy answered 407 Proxy Authentication Required; its "
-    "Proxy-Authenticate header says which login it wants (Basic, Negotiate, NTLM).",
 )
 HTTP_SERVER_ERROR = Code(
     "HTTP_SERVER_ERROR",
@@ -102,7 +88,7 @@ HTTP_FAILED = Code(
     explain="The connection broke after TLS succeeded, for example a reset.",
 )
 CODES = (HTTP_BLOCKED, HTTP_PROXY_AUTH, HTTP_SERVER_ERROR, HTTP_NOT_GATEWAY, HTTP_TIMEOUT,
-         HTTP_FAILED)
+         HTTP_FAILED, HTTP_PROXY_DENIED)
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
@@ -178,7 +164,7 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
         if result.status == 407:
             return Verdict(HTTP_PROXY_AUTH, {"where": "the request" if result.error is None
                                              else "CONNECT"})
-        return Verdict(HTTP_NOT_GATEWAY, {"url": url, "what": result.detail, "host": host},
+        return Verdict(HTTP_PROXY_DENIED, {"url": url, "what": result.detail, "host": host},
                        "the proxy")
     if result.error == "protocol":
         return Verdict(HTTP_NOT_GATEWAY, {
@@ -259,6 +245,13 @@ def run(ctx: RunContext) -> Outcome:
     cause = facts.pop("cause", None)
     finding: Finding = verdict.code.finding(cause=cause if isinstance(cause, str) else None,
                                             **facts)
+    if verdict.code in (HTTP_PROXY_AUTH, HTTP_PROXY_DENIED):  # the proxy's own answer
+        from cborg_doctor.probes.proxyanswer import ProxyAnswer
+
+        answer = ProxyAnswer(result.status, result.detail, result.headers, result.text[:16384])
+        finding = (auth_finding(proxy.decision(ctx), answer, ctx.target.host, verdict.facts["where"])
+                   if verdict.code is HTTP_PROXY_AUTH else
+                   denied_finding(proxy.decision(ctx), answer, ctx.target.host, ctx.target.port))
     return Outcome(finding.message, [finding], data)
 
 

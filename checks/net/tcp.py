@@ -17,8 +17,10 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy, resolve, tcp
 from cborg_doctor.probes.http import REACHABLE_FACT
 
+from ..config.proxy import where_set
 from . import offline
 from .dns import PROXY_FACT, listed
+from .proxied import PROXY_DOWN, down_finding
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost
@@ -197,6 +199,8 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         return Outcome(f"no network: no route to {label}", [down],
                        {"port": port, "via_proxy": via_proxy, "results": _result_data(own)})
     findings = judge(family, own, other, label, port, ctx.timeout)
+    if via_proxy:
+        findings = as_proxy_down(ctx, findings)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
     if ok:
@@ -216,6 +220,22 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
                     f"{ctx.target.host} connect")
     return Outcome(summary, findings, data)
+
+
+def as_proxy_down(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
+    """A proxy that accepts no connection at all is PROXY_DOWN: the advice is about the
+    proxy and its setting, not about the gateway's port."""
+    decision = proxy.decision(ctx)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.code in _BY_NAME and finding.code not in ("IPV4_BROKEN", "IPV6_BROKEN") and (
+                finding.severity is Severity.FAIL):
+            where = where_set(decision.source or "", ctx.home)
+            finding = down_finding(decision, str(finding.data.get("kind", "failed")),
+                                   listed(list(finding.data.get("failed", []))), ctx.target.host,
+                                   where)
+        out.append(finding)
+    return out
 
 
 def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: str,
@@ -253,7 +273,7 @@ IPV4_CHECK = Check(
     title="TCP over IPv4",
     run=run_ipv4,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN, offline.NETWORK_DOWN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN, offline.NETWORK_DOWN, PROXY_DOWN),
     order=80,
     description="TCP to each IPv4 address",
 )
@@ -262,7 +282,7 @@ IPV6_CHECK = Check(
     title="TCP over IPv6",
     run=run_ipv6,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, offline.NETWORK_DOWN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, offline.NETWORK_DOWN, PROXY_DOWN),
     order=90,
     description="TCP to each IPv6 address",
 )
