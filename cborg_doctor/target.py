@@ -68,6 +68,16 @@ class Target:
         """An absolute URL on the gateway's origin (never another host)."""
         return self.origin + "/" + path.lstrip("/")
 
+    def sdk_path(self, endpoint: str) -> str:
+        """The path an OpenAI SDK requests for `endpoint` ("models", "chat/completions").
+
+        openai-python gives the base URL a trailing slash, then appends the endpoint
+        without its leading one (``_enforce_trailing_slash`` and ``_prepare_url`` in
+        ``openai/_base_client.py``): ``https://h/v1/`` + ``/models`` → ``https://h/v1/models``,
+        ``https://h`` → ``https://h/models``. A path in the base URL is kept, never dropped.
+        """
+        return self.path + "/" + endpoint.lstrip("/")
+
     def to_dict(self) -> dict[str, object]:
         return {"base_url": self.base_url, "host": self.host, "port": self.port}
 

@@ -34,8 +34,10 @@ settings.register_profile(
 )
 
 MODEL = "lbl/llama"
+# "/models" is what the OpenAI SDK lists with the gateway's root as base URL (LiteLLM
+# serves it beside /v1/models); the models check asks for it as the SDK does.
 PATHS = ("/health/liveliness", "/cdn-cgi/trace", "/key/info", "/user/info", "/model/info",
-         "/v1/models", "/chat/completions", "/spend/calculate", "/cost/calculate")
+         "/v1/models", "/models", "/chat/completions", "/spend/calculate", "/cost/calculate")
 
 
 # ── well-formed answers (as LiteLLM behind Cloudflare gives them) ────────────
@@ -46,15 +48,17 @@ def good_json(path: str) -> Any:
     from .standin_gateway import cborg_catalogue, happy_key_info, happy_user_info
 
     catalogue = cborg_catalogue()
+    listing = {"object": "list", "data": [
+        {"id": row["model_name"], "object": "model", "created": 1, "owned_by": "openai"}
+        for row in catalogue]}
     return {
         "/health/liveliness": "I'm alive!",
         "/key/info": {"key": "hashed", "info": happy_key_info()},
         "/user/info": {"user_id": "alice@lbl.gov", "user_info": happy_user_info(), "keys": [],
                        "teams": []},
         "/model/info": {"data": catalogue},
-        "/v1/models": {"object": "list", "data": [
-            {"id": row["model_name"], "object": "model", "created": 1, "owned_by": "openai"}
-            for row in catalogue]},
+        "/v1/models": listing,
+        "/models": listing,
         "/spend/calculate": {"cost": 2.4e-05},
         "/cost/calculate": {"cost": 2.4e-05},
         "/chat/completions": {"id": "c", "object": "chat.completion", "model": MODEL,

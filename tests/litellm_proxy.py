@@ -16,6 +16,7 @@ telemetry off, no ``llama-3`` in underlying model names, never a LITELLM_LICENSE
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -60,8 +61,16 @@ litellm_settings:
   enable_post_custom_auth_checks: true
 general_settings:
   master_key: {master_key}
+{auth_settings}"""
+CUSTOM_AUTH_SETTINGS = """\
   custom_auth: custom_auth.user_api_key_auth
   custom_auth_run_common_checks: true
+"""
+# LiteLLM's docs use the master key sk-1234; LiteLLM >= 1.108 refuses to start with such a
+# publicly known key unless told this is local development (master_key_boot_check.py).
+WEAK_MASTER_KEY = "sk-1234"
+WEAK_KEY_SETTINGS = """\
+  dangerously_permit_weak_or_unset_master_key: true
 """
 
 CUSTOM_AUTH = '''\
@@ -143,6 +152,15 @@ def _wait_alive(proc: subprocess.Popen[bytes], url: str, bound: float) -> None:
     raise RuntimeError(f"LiteLLM did not answer {url} within {bound:.0f} s")
 
 
+def warm_up(base_url: str, master_key: str) -> None:
+    """One pass over the authenticated routes, so no test's first request pays LiteLLM's
+    first-request set-up (seconds on a loaded machine) inside the doctor's time bound."""
+    for path in ("/key/info", "/v1/models", "/model/info"):
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(base_url + path, headers={"Authorization": f"Bearer {master_key}"},
+                      timeout=30, trust_env=False)
+
+
 _STASH = pytest.StashKey["_Running"]()
 
 
@@ -152,11 +170,20 @@ class _Running:
     failure: str | None
 
 
-def start_proxy(folder: Path, config_text: str = CONFIG) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
+def start_proxy(folder: Path, config_text: str = CONFIG, master_key: str = MASTER_KEY,
+                custom_auth: bool = True) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
     """Write the config (default: `CONFIG`) and custom auth, start LiteLLM, wait for
-    liveliness (bounded)."""
+    liveliness (bounded).
+
+    Without `custom_auth` it is stock LiteLLM without a database: only `master_key` is
+    accepted, as in LiteLLM's own quick start.
+    """
     config = folder / "config.yaml"
-    config.write_text(config_text.replace("{master_key}", MASTER_KEY), encoding="utf-8")
+    settings = CUSTOM_AUTH_SETTINGS if custom_auth else ""
+    if master_key == WEAK_MASTER_KEY:
+        settings += WEAK_KEY_SETTINGS
+    config.write_text(config_text.replace("{master_key}", master_key)
+                      .replace("{auth_settings}", settings), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
         .replace("{expired}", EXPIRED_PREFIX)
@@ -188,7 +215,9 @@ def start_proxy(folder: Path, config_text: str = CONFIG) -> tuple[subprocess.Pop
                 continue
             break
         if proc.poll() is None:  # it is our process that answered, not a stranger's
-            return proc, LiteLLMProxy(base_url, port, time.monotonic() - started, log)
+            startup = time.monotonic() - started
+            warm_up(base_url, master_key)
+            return proc, LiteLLMProxy(base_url, port, startup, log)
         failure = f"LiteLLM exited with {proc.returncode} right after starting"
     raise RuntimeError(failure)
 
@@ -217,6 +246,30 @@ def litellm_proxy_fixture(request: pytest.FixtureRequest,
             running = _Running(proxy, None)
             request.config.add_cleanup(lambda: stop(proc))
         request.config.stash[_STASH] = running
+    if running.proxy is None:
+        pytest.fail(f"LiteLLM could not be started: {running.failure}")
+    return running.proxy
+
+
+_MASTER_STASH = pytest.StashKey["_Running"]()
+
+
+@pytest.fixture(scope="session", name="litellm_master_proxy")
+def litellm_master_proxy_fixture(request: pytest.FixtureRequest,
+                                 tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
+    """Stock LiteLLM as its quick start sets it up: master key sk-1234, no database, no
+    custom auth. Started once per session like `litellm_proxy`."""
+    running = request.config.stash.get(_MASTER_STASH, None)
+    if running is None:
+        try:
+            proc, proxy = start_proxy(tmp_path_factory.mktemp("litellm-master"),
+                                      master_key=WEAK_MASTER_KEY, custom_auth=False)
+        except RuntimeError as exc:
+            running = _Running(None, str(exc))
+        else:
+            running = _Running(proxy, None)
+            request.config.add_cleanup(lambda: stop(proc))
+        request.config.stash[_MASTER_STASH] = running
     if running.proxy is None:
         pytest.fail(f"LiteLLM could not be started: {running.failure}")
     return running.proxy

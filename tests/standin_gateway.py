@@ -137,6 +137,31 @@ def rate_limited() -> tuple[int, dict]:
     )
 
 
+def rate_limited_v3(scope: str, kind: str, limit: int, resets_at: str,
+                    window_s: int = 60) -> tuple[int, dict, dict[str, str]]:
+    """LiteLLM's v3 limiter (the default since ~1.70; 1.108 and 1.110 alike):
+    litellm/proxy/hooks/parallel_request_limiter_v3.py raises ProxyRateLimitError(detail=
+    "Rate limit exceeded for {descriptor_key}: {value}. Limit type: {rate_limit_type}. Current
+    limit: {n}, Remaining: 0. Limit resets at: %Y-%m-%d %H:%M:%S UTC", headers={"retry-after":
+    window, "rate_limit_type": ..., "reset_at": ...}). Returns (status, body, headers)."""
+    detail = (f"Rate limit exceeded for {scope}: 5f1c0e2a. Limit type: {kind}. Current limit: "
+              f"{limit}, Remaining: 0. Limit resets at: {resets_at}")
+    return 429, litellm_error(detail, "rate_limit_error", None, 429), {
+        "retry-after": str(window_s), "rate_limit_type": kind, "reset_at": resets_at}
+
+
+def key_info_internal_error_110() -> tuple[int, dict]:
+    # LiteLLM 1.110.x, litellm/proxy/management_endpoints/key_management_endpoints.py
+    # (info_key_fn): any unhandled error, "Database not connected" included, becomes
+    # ProxyException(message="Internal server error from /key/info. Details are in the proxy
+    # server logs.", type="internal_error", code=500). /user/info still says "Database not
+    # connected" (internal_user_endpoints.py, handle_exception_on_proxy).
+    return 500, litellm_error(
+        "Internal server error from /key/info. Details are in the proxy server logs.",
+        "internal_error", None, 500,
+    )
+
+
 def no_db_master() -> tuple[int, dict]:
     # litellm/proxy/management_endpoints/key_management_endpoints.py (info_key_fn)
     # and internal_user_endpoints.py (user_info): "Database not connected ..." 500.

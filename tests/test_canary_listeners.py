@@ -137,8 +137,10 @@ def test_openai_never_gets_the_key(tmp_path: Path, home: Path, canary_key: str, 
     keyed = [r for r in cborg.requests if r.headers.get("authorization") == f"Bearer {canary_key}"]
     # Either way the CBorg default is tested with the key (and only it receives it).
     assert keyed and checks(run)["auth"]["status"] == "pass"
-    expected = "fail" if variables == "OPENAI_BASE_URL" else "warn"  # scripts would send the key to OpenAI
-    assert checks(run)["config.base_url"]["status"] == expected
+    # Either way every bare OpenAI() script sends the CBorg key to OpenAI: a failure that
+    # does not stop the checks after it.
+    assert checks(run)["config.base_url"]["status"] == "fail"
+    assert run.code == 1
     assert run.json()["verdict"]["code"] == "BASE_URL_OPENAI"
 
 

@@ -62,7 +62,8 @@ def test_failure_becomes_an_error_annotation_and_a_step_summary(home: Path) -> N
 
 
 def test_warning_annotation_and_no_key_anywhere(home: Path, canary_key: str) -> None:
-    env = github(home, OPENAI_API_KEY=canary_key)
+    # An OpenAI key in OPENAI_API_KEY beside the CBorg key: a warning, not a failure.
+    env = github(home, CBORG_API_KEY=canary_key, OPENAI_API_KEY="sk-openai" + canary_key[9:])
     run = run_doctor(*LOCAL, home=home, env=env)
     assert run.code == 0  # a warning does not fail the job without --fail-on warn
     (line,) = commands(run.stdout)

@@ -133,7 +133,8 @@ def test_console_run_shows_code_fix_verdict_and_report_path(home: Path) -> None:
 
 
 def test_exit_codes_and_fail_on_warn(home: Path, canary_key: str) -> None:
-    env = {"CBORG_API_KEY": canary_key, "OPENAI_API_KEY": canary_key}  # → BASE_URL_OPENAI warn
+    # Another key (an OpenAI one) in OPENAI_API_KEY, no base URL: BASE_URL_OPENAI warn.
+    env = {"CBORG_API_KEY": canary_key, "OPENAI_API_KEY": "sk-openai" + canary_key[9:]}
     assert run_doctor(*LOCAL, "--no-report", home=home, env=env).code == 0
     warned = run_doctor(*LOCAL, "--no-report", "--fail-on", "warn", "--json", home=home, env=env)
     assert warned.code == 1

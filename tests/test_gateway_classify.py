@@ -18,6 +18,7 @@ from cborg_doctor_checks.gateway.classify import (
     parse_key_info,
     parse_model_info,
     parse_model_list,
+    parse_rate_limit,
     parse_stream,
     parse_user_info,
     retry_after_seconds,
@@ -245,3 +246,64 @@ def test_any_stream_event_parses_without_raising(payload: object) -> None:
     body = f"data: {json.dumps(payload)}\n\n".encode()
     chunks, _ = parse_stream(body)
     assert chunks >= 0
+
+
+# ── which rate limit a 429 names ────────────────────────────────────────────
+
+V1 = ("LiteLLM Rate Limit Handler for rate limit type = key. Max parallel request limit reached. "
+      "current rpm: {rpm}, rpm limit: 10, current tpm: {tpm}, tpm limit: 1000, current "
+      "max_parallel_requests: {par}, max_parallel_requests: 5")
+
+
+@pytest.mark.parametrize(
+    ("message", "headers", "limit", "scope", "allowed", "resets"),
+    [
+        ("Rate limit exceeded for api_key: 5f1c. Limit type: max_parallel_requests. Current "
+         "limit: 5, Remaining: 0. Limit resets at: 2026-12-01 16:20:00 UTC",
+         {"retry-after": "60"}, "parallel_requests", "api_key", 5, "2026-12-01 16:20:00 UTC"),
+        ("Rate limit exceeded for team: t1. Limit type: tokens. Current limit: 9000, Remaining: 0. "
+         "Limit resets at: 2026-12-01 16:21:00 UTC", {}, "tpm", "team", 9000,
+         "2026-12-01 16:21:00 UTC"),
+        ("Rate limit exceeded for user: u. Limit type: requests. Current limit: 3, Remaining: 0.",
+         {"reset_at": "2026-12-01 16:22:00 UTC"}, "rpm", "user", 3, "2026-12-01 16:22:00 UTC"),
+        ("Rate limit exceeded", {"rate_limit_type": "max_parallel_requests"}, "parallel_requests",
+         None, None, None),
+        (V1.format(rpm=2, tpm=10, par=5), {}, "parallel_requests", "key", 5, None),
+        (V1.format(rpm=2, tpm=1000, par=1), {}, "tpm", "key", 1000, None),
+        (V1.format(rpm=10, tpm=10, par=1), {}, "rpm", "key", 10, None),
+        ("Max parallel request limit reached", {}, "parallel_requests", None, None, None),
+        ("litellm.RateLimitError: AnthropicException - overloaded", {}, "upstream", None, None,
+         None),
+        ("Too many requests", {}, "unknown", None, None, None),
+    ],
+)
+def test_rate_limits_name_the_limit_whose_it_is_and_when_it_resets(
+        message: str, headers: dict[str, str], limit: str, scope: str | None,
+        allowed: int | None, resets: str | None) -> None:
+    found = parse_rate_limit(message, headers)
+    assert (found.limit, found.scope, found.allowed, found.resets_at) == (
+        limit, scope, allowed, resets)
+
+
+def test_rate_limit_words() -> None:
+    one = parse_rate_limit("Rate limit exceeded for api_key: k. Limit type: requests. Current "
+                           "limit: 1, Remaining: 0. Limit resets at: 2026-12-01 16:20:00 UTC",
+                           {"retry-after": "60"})
+    assert one.describe() == "the key's limit of 1 request per minute"
+    assert one.when() == "; it resets at 2026-12-01 16:20:00 UTC (retry after 60 s)"
+    assert parse_rate_limit("", {"retry-after": "7"}).when() == "; retry after 7 s"
+    assert parse_rate_limit("", {}).when() == ""
+    assert parse_rate_limit("litellm.RateLimitError: x").describe() == (
+        "the provider behind the gateway is rate limiting")
+
+
+@given(message=st.one_of(st.text(max_size=200), st.sampled_from([
+           V1, "Rate limit exceeded for : . Limit type: . Current limit: 99999999999999999999",
+           "Limit resets at: 9999-99-99 99:99:99 UTC"])),
+       headers=st.dictionaries(st.sampled_from(["retry-after", "rate_limit_type", "reset_at", "x"]),
+                               st.text(max_size=40)))
+def test_any_rate_limit_answer_parses_without_raising(message: str,
+                                                      headers: dict[str, str]) -> None:
+    found = parse_rate_limit(message, headers)
+    assert found.limit in ("parallel_requests", "rpm", "tpm", "upstream", "unknown")
+    assert isinstance(found.describe(), str) and isinstance(found.when(), str)

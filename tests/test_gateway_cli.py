@@ -128,8 +128,10 @@ def test_whole_run_unknown_key_echoed_by_the_gateway(home: Path, canary_key: str
 def test_whole_run_against_litellm(home: Path, canary_key: str,
                                    litellm_proxy: LiteLLMProxy) -> None:
     needs_network_checks()
+    # A generous --timeout (the last one given wins): a loaded machine must not turn the
+    # mock completion into LIVE_TIMEOUT.
     run = doctor(home, canary_key, litellm_proxy.base_url, "--only", "auth,budget,models,live",
-                 "--live", "--model", "anthropic/claude-sonnet")
+                 "--live", "--model", "anthropic/claude-sonnet", "--timeout", "10")
     assert check(run, "auth")["status"] == "pass"
     assert [f["code"] for f in check(run, "auth")["findings"]] == ["AUTH_UNVERIFIED"]
     assert check(run, "budget")["status"] == "warn"

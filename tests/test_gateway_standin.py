@@ -27,10 +27,12 @@ from tests.standin_gateway import (
     invalid_key_new,
     ip_forbidden,
     key_budget_exceeded,
+    key_info_internal_error_110,
     max_budget_limit,
     no_db_master,
     no_db_user,
     rate_limited,
+    rate_limited_v3,
     standin_gateway_fixture,  # noqa: F401  (the standin_gateway fixture)
     user_budget_exceeded,
 )
@@ -257,7 +259,7 @@ def test_budget_exceeded_on_the_live_call(standin_gateway: StandinGateway, canar
     answer = key_budget_exceeded(12.5, 10.0, http_status)
     report = run(standin_gateway, canary_key, Account(chat_error=answer), live=True)
     assert codes(report, "live") == ["BUDGET_EXCEEDED"]
-    assert "a completion with lbl/llama" in finding(report, "BUDGET_EXCEEDED").message
+    assert "a completion with the free model lbl/llama" in finding(report, "BUDGET_EXCEEDED").message
 
 
 def test_max_budget_limit_reached_is_a_budget_not_a_rate_limit(
@@ -375,7 +377,9 @@ def test_rate_limited_with_retry_after(standin_gateway: StandinGateway,
     report = run(standin_gateway, canary_key, account, live=True)
     found = finding(report, "LIVE_RATE_LIMITED")
     assert "retry after 42 s" in found.message
-    assert "5 parallel requests" in found.fix[0]
+    # LiteLLM's v1 limiter figures: current max_parallel_requests 5 of 5 is the one hit.
+    assert "rate limited: the key's limit of 5 parallel requests" in found.message
+    assert found.fix[0].startswith("Send at most 5 requests at a time with this key")
 
 
 def test_a_stalled_model_is_live_timeout(standin_gateway: StandinGateway,
@@ -485,3 +489,113 @@ def test_a_stream_that_breaks_off_is_live_failed(standin_gateway: StandinGateway
 def test_an_empty_catalogue_warns(standin_gateway: StandinGateway, canary_key: str) -> None:
     report = run(standin_gateway, canary_key, Account(catalogue=[]), model="lbl/llama")
     assert codes(report, "models") == ["MODELS_EMPTY", "MODEL_NOT_FOUND"]
+
+
+def test_no_connected_db_from_the_auth_layer_means_only_the_master_key_works(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    account = Account(key_info_error=no_db_master(), models_error=no_db_user())
+    report = run(standin_gateway, canary_key, account)
+    assert codes(report, "auth") == ["KEY_INVALID"]
+    message = finding(report, "KEY_INVALID").message
+    assert "HTTP 400: No connected db.; a LiteLLM without a database accepts only its master key" in (
+        message)
+
+
+# ── rate limits: which one, when it resets, retry advice that honours retry-after ──
+
+
+@pytest.mark.parametrize(
+    ("kind", "limit", "says", "fix"),
+    [
+        ("max_parallel_requests", 5, "the key's limit of 5 parallel requests",
+         "Send at most 5 requests at a time with this key: CBorg limits parallel requests to "
+         "its on-prem (lbl/*) models"),
+        ("requests", 1, "the key's limit of 1 request per minute", "Send at most 1 requests a minute"),
+        ("tokens", 100000, "the key's limit of 100,000 tokens per minute",
+         "Send at most 100,000 tokens a minute"),
+    ],
+)
+def test_a_v3_rate_limit_says_which_limit_and_when_it_resets(
+        standin_gateway: StandinGateway, canary_key: str, kind: str, limit: int, says: str,
+        fix: str) -> None:
+    code, body, headers = rate_limited_v3("api_key", kind, limit, "2026-12-01 16:20:00 UTC")
+    account = Account(chat_error=(code, body), chat_headers=headers)
+    report = run(standin_gateway, canary_key, account, live=True)
+    assert codes(report, "live") == ["LIVE_RATE_LIMITED"]
+    found = finding(report, "LIVE_RATE_LIMITED")
+    assert f"lbl/llama is rate limited: {says} (HTTP 429: Rate limit exceeded for api_key" in (
+        found.message)
+    assert found.message.endswith("; it resets at 2026-12-01 16:20:00 UTC (retry after 60 s).")
+    assert found.fix[0].startswith(fix)
+    assert found.fix[1].startswith("Retry after 60 s: the OpenAI client honours retry-after")
+    assert status(report, "live") is Status.WARN
+
+
+def test_a_wait_longer_than_the_sdk_honours_says_to_sleep(standin_gateway: StandinGateway,
+                                                          canary_key: str) -> None:
+    code, body, headers = rate_limited_v3("user", "tokens", 50000, "2026-12-01 17:00:00 UTC",
+                                          window_s=3600)
+    account = Account(chat_error=(code, body), chat_headers=headers)
+    found = finding(run(standin_gateway, canary_key, account, live=True), "LIVE_RATE_LIMITED")
+    assert "your user's limit of 50,000 tokens per minute" in found.message
+    assert found.fix[1].startswith("Wait 3600 s before retrying")
+    assert "catch openai.RateLimitError" in found.fix[1]
+
+
+def test_cloudflares_1015_on_the_model_call_is_cloudflares_rate_limit(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    account = Account(chat_error=(429, "error code: 1015"), chat_headers={
+        "server": "cloudflare", "cf-ray": "8e1f2a3b4c5d6e7f-SJC", "retry-after": "30"})
+    found = finding(run(standin_gateway, canary_key, account, live=True), "LIVE_RATE_LIMITED")
+    assert "rate limited: Cloudflare's rate limit for this address (error 1015" in found.message
+    assert "Ray ID 8e1f2a3b4c5d6e7f" in found.message and "retry after 30 s" in found.message
+    assert "https://api-local.cborg.lbl.gov" in found.fix[0]
+
+
+def test_cloudflares_524_on_the_model_call_says_to_stream(standin_gateway: StandinGateway,
+                                                          canary_key: str) -> None:
+    page = "<html><head><title>524: A timeout occurred</title></head>Error code 524</html>"
+    account = Account(chat_error=(524, page), chat_headers={
+        "server": "cloudflare", "cf-ray": "8e1f2a3b4c5d6e7f-SJC"})
+    report = run(standin_gateway, canary_key, account, live=True)
+    found = finding(report, "LIVE_FAILED")
+    assert "longer than Cloudflare's 100 s limit" in found.message
+    assert "Ray ID 8e1f2a3b4c5d6e7f" in found.message
+    assert found.fix[-1].startswith("Use stream=True")
+
+
+# ── the budget on a free model (CBorg FAQ) and LiteLLM 1.110's /key/info ─────
+
+
+def test_a_free_model_refused_for_budget_says_free_models_stop_too(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    account = Account(chat_error=key_budget_exceeded(12.5, 10.0, 422))
+    found = finding(run(standin_gateway, canary_key, account, live=True), "BUDGET_EXCEEDED")
+    assert "a completion with the free model lbl/llama answered HTTP 422" in found.message
+    assert found.message.endswith("; even free models stop working once the budget is reached.")
+
+
+def test_litellm_1_110_key_info_500_is_unverified_not_a_failure(
+        standin_gateway: StandinGateway, canary_key: str) -> None:
+    account = Account(key_info_error=key_info_internal_error_110(), user_info_error=no_db_master())
+    report = run(standin_gateway, canary_key, account)
+    assert status(report, "auth") is Status.PASS
+    unverified = finding(report, "AUTH_UNVERIFIED")
+    assert unverified.severity.value == "info"
+    assert "HTTP 500: Internal server error from /key/info." in unverified.message
+    assert "GET /v1/models accepted the key" in unverified.message
+    assert codes(report, "budget") == ["BUDGET_UNKNOWN"]
+    assert report.status != "fail"
+
+
+def test_a_short_key_is_still_tried_and_the_rejection_carries_the_hint(
+        standin_gateway: StandinGateway) -> None:
+    short = "sk-cut1234"  # never registered: the gateway answers LiteLLM's 401
+    report = diagnose(standin_gateway.base_url, short)
+    assert short not in everything(report)
+    assert codes(report, "config.key") == ["KEY_UNUSUAL"]
+    assert status(report, "config.key") is Status.WARN  # a hint, not a blocker
+    assert codes(report, "auth") == ["KEY_INVALID"]
+    assert finding(report, "KEY_INVALID").message.endswith(
+        "; it is 10 characters; CBorg keys are 25: probably cut short.")
+    assert report.verdict is not None and report.verdict.code == "KEY_INVALID"

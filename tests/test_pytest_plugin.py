@@ -137,7 +137,9 @@ def test_ini_switches_it_on_and_a_warning_can_stop_the_session(
     (project / "pytest.ini").write_text(
         f"[pytest]\ncborg_preflight = true\ncborg_preflight_args = {LOCAL_ARGS} --fail-on warn\n"
     )
-    run = run_pytest(project, home, OPENAI_API_KEY=canary_key)  # CBorg key sent to OpenAI: a warning
+    # An OpenAI key beside the CBorg key, no OPENAI_BASE_URL: a warning.
+    run = run_pytest(project, home, CBORG_API_KEY=canary_key,
+                     OPENAI_API_KEY="sk-openai" + canary_key[9:])
     assert run.returncode == 2
     assert "BASE_URL_OPENAI" in run.stdout
     assert not (project / "tests-ran").exists()
@@ -146,7 +148,7 @@ def test_ini_switches_it_on_and_a_warning_can_stop_the_session(
 
 def test_a_warning_alone_is_shown_and_the_tests_run(project: Path, home: Path, canary_key: str) -> None:
     run = run_pytest(project, home, "--cborg-preflight", f"--cborg-preflight-args={LOCAL_ARGS}",
-                     OPENAI_API_KEY=canary_key)
+                     CBORG_API_KEY=canary_key, OPENAI_API_KEY="sk-openai" + canary_key[9:])
     assert run.returncode == 0
     assert "cborg-doctor preflight: ! BASE_URL_OPENAI (config.base_url)" in run.stdout
     assert (project / "tests-ran").exists()

@@ -49,12 +49,14 @@ BASE_URL_PATH = Code(
     "BASE_URL_PATH",
     Severity.WARN,
     "The base URL {url} has the path {path!r}; clients append /chat/completions "
-    "themselves, so requests go to {example}.",
+    "themselves, so requests go to {example} (the models check tries {models_url}).",
     fix=(
-        "Use the gateway's root (or /v1) as the base URL: {suggested}",
+        "Use this base URL instead: {suggested}",
     ),
     explain="OpenAI-compatible clients add the endpoint (/chat/completions, /models) to the "
-    "base URL; a base URL that already ends in an endpoint gives 404s.",
+    "base URL; a base URL that already ends in an endpoint gives 404s. config.base_url only "
+    "warns about an unusual path; the models check requests {base_url}/models with the key, "
+    "as the OpenAI SDK does, and fails when that URL does not answer with a model list.",
 )
 BASE_URL_OPENAI = Code(
     "BASE_URL_OPENAI",
@@ -108,7 +110,8 @@ def target_problems(target: Target) -> list[Finding]:
             BASE_URL_PATH.finding(
                 url=target.base_url,
                 path=target.path,
-                example=target.base_url + "/chat/completions",
+                example=target.origin + target.sdk_path("chat/completions"),
+                models_url=target.origin + target.sdk_path("models"),
                 suggested=target.origin,
             )
         )
@@ -134,11 +137,24 @@ def sdk_destination(env: Mapping[str, str]) -> tuple[str, str]:
     return "https://api.openai.com/v1", "the SDK's default ($OPENAI_BASE_URL is not set)"
 
 
+def key_goes_to_openai(ctx: RunContext) -> bool:
+    """Whether OPENAI_API_KEY holds the key the doctor tests (the CBorg key).
+
+    True when the doctor itself took the key from OPENAI_API_KEY, or when it holds the
+    same key as CBORG_API_KEY / --api-key-file. A different key there may be a real
+    OpenAI key, which belongs at api.openai.com: that stays a warning.
+    """
+    openai_key = (ctx.env.get("OPENAI_API_KEY") or "").strip()
+    key = ctx.key
+    if not openai_key or key is None:
+        return False
+    return key.source == "env:OPENAI_API_KEY" or key.reveal().strip() == openai_key
+
+
 def sdk_problems(ctx: RunContext) -> list[Finding]:
     """Findings about the OpenAI-SDK variables, which the user's scripts follow."""
     url, why = sdk_destination(ctx.env)
     parsed = parse_target(url, why)
-    key = ctx.key
     key_in_openai_var = bool(ctx.env.get("OPENAI_API_KEY"))
     if parsed.valid and parsed.host in OPENAI_HOSTS:
         if why.startswith("$"):
@@ -150,7 +166,18 @@ def sdk_problems(ctx: RunContext) -> list[Finding]:
                     data={"sdk_base_url": url, "blocks": False},
                 )
             ]
-        if key_in_openai_var or (key is not None and key.source == "env:OPENAI_API_KEY"):
+        if key_goes_to_openai(ctx):
+            # Every bare OpenAI() script sends the CBorg key to api.openai.com: broken, but
+            # the doctor's own target is still CBorg, so the checks after this one still run.
+            return [
+                BASE_URL_OPENAI.finding(
+                    what="OPENAI_API_KEY holds your CBorg key but neither OPENAI_BASE_URL nor "
+                    "OPENAI_API_BASE is set",
+                    severity=Severity.FAIL,
+                    data={"sdk_base_url": url, "blocks": False},
+                )
+            ]
+        if key_in_openai_var:
             return [
                 BASE_URL_OPENAI.finding(
                     what="OPENAI_API_KEY is set but OPENAI_BASE_URL is not",

@@ -41,6 +41,19 @@ KEY_MALFORMED = Code(
     "not the `sk-` prefix every CBorg (LiteLLM) key has.",
     remedy=CLEAN_KEY,
 )
+KEY_UNUSUAL = Code(
+    "KEY_UNUSUAL",
+    Severity.WARN,
+    "The key from {source} {problem}; the auth check asks the gateway whether it accepts it.",
+    fix=(
+        "{remedy}",
+        f"If the gateway rejects it, copy the key again from {KEY_PAGE}.",
+    ),
+    explain="A guess from the key's text, never a verdict: CBorg keys are `sk-` plus 22 "
+    "characters (25 in all, as LiteLLM generates them), but a self-hosted LiteLLM may use "
+    "a master key like `sk-1234` or accept other tokens. The gateway's answer (the auth "
+    "check) decides; if it rejects the key, KEY_INVALID repeats this hint.",
+)
 KEY_SOURCES_DIFFER = Code(
     "KEY_SOURCES_DIFFER",
     Severity.INFO,
@@ -52,17 +65,38 @@ KEY_SOURCES_DIFFER = Code(
     explain="Two different keys are set; which one a tool uses depends on the tool.",
 )
 
-# Keys LiteLLM issues are "sk-" plus a url-safe token of 22 characters or more.
+# LiteLLM (and so CBorg) makes keys as "sk-" + secrets.token_urlsafe(16): 3 + 22 characters
+# (litellm/proxy/management_endpoints/key_management_endpoints.py, LENGTH_OF_LITELLM_GENERATED_KEY).
+CBORG_KEY_LENGTH = 25
 MIN_KEY_LENGTH = 20
 
 
+def length_hint(key: str) -> str:
+    """Why a rejected key may be damaged, from its length or prefix; "" when it looks normal."""
+    text = key.strip().strip("'\"“”‘’")
+    if text and not text.startswith("sk-"):
+        return "it does not start with `sk-` as CBorg keys do: probably another service's token"
+    if len(text) < MIN_KEY_LENGTH:
+        return (f"it is {len(text)} characters; CBorg keys are {CBORG_KEY_LENGTH}: "
+                "probably cut short")
+    return ""
+
+
 def shape_problems(raw: str, source: str) -> list[Finding]:
-    """Everything wrong with the key's text, each as its own finding."""
+    """Everything wrong with the key's text, each as its own finding.
+
+    What no client can send intact (line breaks, whitespace, quotes, non-ASCII) is
+    KEY_MALFORMED; a prefix or length unlike CBorg's is only KEY_UNUSUAL (a warning):
+    the gateway decides in `auth`.
+    """
     found: list[Finding] = []
 
     def add(problem: str, remedy: str) -> None:
         found.append(KEY_MALFORMED.finding(source=source, problem=problem, remedy=remedy,
                                            data={"source": source}))
+
+    def unusual(problem: str, remedy: str) -> None:
+        found.append(KEY_UNUSUAL.finding(source=source, problem=problem, remedy=remedy))
 
     stripped = raw.strip()
     if "\n" in stripped or "\r" in stripped:
@@ -93,14 +127,15 @@ def shape_problems(raw: str, source: str) -> list[Finding]:
             "dashes and quotes with look-alike characters.",
         )
     if unquoted and not unquoted.startswith("sk-"):
-        add(
+        unusual(
             "does not start with `sk-` as CBorg keys do",
             "Check that this variable holds your CBorg key and not another service's token.",
         )
     elif unquoted and len(unquoted) < MIN_KEY_LENGTH:
-        add(
-            f"is only {len(unquoted)} characters long; CBorg keys are longer",
-            "The copy was probably cut short: copy the whole key again.",
+        unusual(
+            f"is only {len(unquoted)} characters long; CBorg keys are {CBORG_KEY_LENGTH}",
+            "If this is a CBorg key, the copy was probably cut short: copy the whole key "
+            "again. A self-hosted LiteLLM's master key (e.g. sk-1234) may be this short.",
         )
     return found
 
@@ -126,7 +161,7 @@ CHECK = Check(
     id="config.key",
     title="API key",
     run=run,
-    codes=(KEY_MISSING, KEY_MALFORMED, KEY_SOURCES_DIFFER),
+    codes=(KEY_MISSING, KEY_MALFORMED, KEY_UNUSUAL, KEY_SOURCES_DIFFER),
     order=10,
     description="which key the clients will use; its shape",
 )

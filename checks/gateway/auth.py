@@ -34,7 +34,7 @@ KEY_LIFETIME_DAYS = 365  # CBorg keys expire one year after they are made
 KEY_INVALID = Code(
     "KEY_INVALID",
     Severity.FAIL,
-    "The gateway at {base_url} does not accept the key {fingerprint} ({said}).",
+    "The gateway at {base_url} does not accept the key {fingerprint} ({said}){length_hint}.",
     fix=(
         "A damaged copy is the most common cause: whitespace, a line break or quotes around "
         "the key, or only part of it copied.{shape_hint} Copy it again from " + KEY_PAGE + ".",
@@ -112,6 +112,14 @@ def _shape_hint(ctx: RunContext) -> str:
     return ""
 
 
+def _length_hint(ctx: RunContext) -> str:
+    """The key-length heuristic, said only once the gateway has rejected the key."""
+    from cborg_doctor_checks.config.key import length_hint
+
+    hint = length_hint(ctx.key.reveal()) if ctx.key is not None else ""
+    return f"; {hint}" if hint else ""
+
+
 def error_finding(ctx: RunContext, error: GatewayError,
                   deadline: Deadline | None = None) -> Finding | None:
     """The auth finding for an error answer, or None when it says nothing about the key."""
@@ -120,7 +128,8 @@ def error_finding(ctx: RunContext, error: GatewayError,
              "base_url": ctx.target.base_url}
     data = {"status": error.status, "type": error.type}
     if error.kind in (ErrorKind.KEY_INVALID, ErrorKind.NO_KEY):
-        return KEY_INVALID.finding(shape_hint=_shape_hint(ctx), data=data, **facts)
+        return KEY_INVALID.finding(shape_hint=_shape_hint(ctx), length_hint=_length_hint(ctx),
+                                   data=data, **facts)
     if error.kind is ErrorKind.KEY_EXPIRED:
         when = as_datetime(error.expires) if error.expires else None
         text = expired_on(when) if when else ""
@@ -157,7 +166,7 @@ def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, 
     if status == "deleted":
         findings.append(KEY_INVALID.finding(
             fingerprint=fingerprint, said=f"{said} says it was deleted",
-            base_url=ctx.target.base_url, shape_hint=""))
+            base_url=ctx.target.base_url, shape_hint="", length_hint=""))
         return f"{owner}: deleted", findings
     expires, estimate = info.expires, ""
     if expires is None and info.created_at is not None:
@@ -209,6 +218,18 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
     if error is not None:
         ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), error])
         found = error_finding(ctx, error, deadline)
+        if error.kind is ErrorKind.NO_DB and (error.type == "no_db_connection"
+                                              or error.status == 400):
+            # Stock LiteLLM without a database knows only its master key: its auth layer
+            # answers any other key with 400 "No connected db." (type no_db_connection) on
+            # every route, so the user's SDK fails too. (A 500 "Database not connected" is
+            # a management route failing, which says nothing about the key.)
+            found = KEY_INVALID.finding(
+                fingerprint=ctx.key.fingerprint if ctx.key else "…",
+                said=f"GET /v1/models: {error.said}; a LiteLLM without a database accepts "
+                "only its master key", base_url=ctx.target.base_url,
+                shape_hint=_shape_hint(ctx), length_hint=_length_hint(ctx),
+                data={"status": error.status, "type": error.type})
     if found is not None and error is not None:
         return Outcome(refused(error), [found], data)
     finding = AUTH_UNVERIFIED.finding(

@@ -29,6 +29,20 @@ between versions, so the type and the message decide, the status only breaks tie
     status 404                                                       NOT_FOUND
     status 5xx                                                       SERVER_ERROR
     anything else                                                    OTHER
+
+A RATE_LIMITED answer says which limit it hit (`parse_rate_limit`)::
+
+    message / headers                                                 limit
+    ──────────────────────────────────────────────────────────────  ────────────────────
+    "Limit type: max_parallel_requests" (v3 limiter, LiteLLM ≥ 1.70),  parallel requests
+      "Max parallel request limit reached", v1 figures with
+      current max_parallel_requests ≥ max_parallel_requests
+    "Limit type: tokens", v1 figures with current tpm ≥ tpm limit     tokens per minute
+    "Limit type: requests", other v1 figures                          requests per minute
+    "litellm.RateLimitError: …" (the provider behind the gateway)     upstream
+    anything else                                                     unknown
+    whose: "Rate limit exceeded for api_key|user|team|end_user|model…", "rate limit type = key"
+    when it resets: "Limit resets at: … UTC" / `reset_at` header, else `retry-after` seconds
 """
 
 from __future__ import annotations
@@ -292,6 +306,94 @@ def classify_error(status: int | None, body: Any, text: str = "") -> GatewayErro
     if status is not None and 500 <= status <= 599:
         return made(ErrorKind.SERVER_ERROR)
     return made(ErrorKind.OTHER)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Which limit a 429 hit, whose it is, and when it resets."""
+
+    limit: str  # "parallel_requests", "rpm", "tpm", "upstream", "unknown"
+    scope: str | None = None  # "api_key", "user", "team", "end_user", "model", ...
+    allowed: int | None = None  # the limit's value (5 parallel requests, 1 request a minute)
+    retry_after: float | None = None
+    resets_at: str | None = None  # as the gateway wrote it: "2026-12-01 16:20:00 UTC"
+
+    def describe(self) -> str:
+        """'the key's limit of 1 request per minute', in words for a finding."""
+        whose = {"api_key": "the key's", "key": "the key's", "user": "your user's",
+                 "team": "your team's", "end_user": "the end user's", "model": "the model's",
+                 "model_per_key": "the key's per-model"}.get(self.scope or "", "a")
+        if self.limit == "upstream":
+            return "the provider behind the gateway is rate limiting"
+        if self.limit == "unknown":
+            return "a rate limit of the gateway"
+        unit = {"parallel_requests": ("parallel request", "parallel requests"),
+                "rpm": ("request per minute", "requests per minute"),
+                "tpm": ("token per minute", "tokens per minute")}[self.limit]
+        if self.allowed is None:
+            return f"{whose} limit on {unit[1]}"
+        return f"{whose} limit of {self.allowed:,} {unit[0] if self.allowed == 1 else unit[1]}"
+
+    def when(self) -> str:
+        """'; it resets at 16:20:00 UTC (retry after 60 s)', or '' when unknown."""
+        parts = []
+        if self.resets_at:
+            parts.append(f"it resets at {self.resets_at}")
+        if self.retry_after is not None:
+            parts.append(f"retry after {self.retry_after:g} s")
+        if not parts:
+            return ""
+        return "; " + (f"{parts[0]} ({parts[1]})" if len(parts) == 2 else parts[0])
+
+
+_V3_LIMIT = re.compile(r"rate limit exceeded for ([a-z_]+)\b.*?limit type:\s*([a-z_]+)", re.I | re.S)
+_V3_CURRENT = re.compile(r"current limit:\s*(\d+)", re.I)
+_V3_RESET = re.compile(r"limit resets at:\s*([0-9][0-9:\- ]{8,30}?(?:UTC)?)\s*$", re.I)
+_V1_FIGURE = re.compile(r"(current rpm|rpm limit|current tpm|tpm limit|current max_parallel_requests"
+                        r"|max_parallel_requests):\s*(\d+)", re.I)
+_V1_SCOPE = re.compile(r"rate limit type\s*=\s*([a-z_]+)", re.I)
+
+
+def _v1_limit(figures: dict[str, int]) -> tuple[str, int | None]:
+    """LiteLLM's own order (parallel_request_limiter.py): concurrent, then tpm, then rpm."""
+    parallel, allowed = figures.get("current max_parallel_requests"), figures.get(
+        "max_parallel_requests")
+    if parallel is not None and allowed is not None and parallel >= allowed:
+        return "parallel_requests", allowed
+    tpm, tpm_limit = figures.get("current tpm"), figures.get("tpm limit")
+    if tpm is not None and tpm_limit is not None and tpm >= tpm_limit:
+        return "tpm", tpm_limit
+    return "rpm", figures.get("rpm limit")
+
+
+def parse_rate_limit(message: str, headers: Mapping[str, str] | None = None) -> RateLimit:
+    """Which limit a 429 names (LiteLLM's v1 and v3 limiters, a provider's own limit)."""
+    text = message if isinstance(message, str) else ""
+    headers = headers if isinstance(headers, Mapping) else {}
+    wait = retry_after_seconds(headers)
+    reset_header = as_text(headers.get("reset_at"), 40)
+    low = text.lower()
+    hit = _V3_LIMIT.search(text)
+    kind = as_text(headers.get("rate_limit_type"), 40) or (hit.group(2) if hit else "")
+    kinds = {"max_parallel_requests": "parallel_requests", "concurrent_requests": "parallel_requests",
+             "requests": "rpm", "tokens": "tpm"}
+    if hit or kind.lower() in kinds:
+        current = _V3_CURRENT.search(text)
+        reset = _V3_RESET.search(text)
+        return RateLimit(kinds.get(kind.lower(), "unknown"), hit.group(1).lower() if hit else None,
+                         int(current.group(1)) if current else None, wait,
+                         reset_header or (reset.group(1).strip() if reset else None))
+    figures = {name.lower(): int(value) for name, value in _V1_FIGURE.findall(text)}
+    scope_hit = _V1_SCOPE.search(text)
+    scope = scope_hit.group(1).lower() if scope_hit else None
+    if figures:
+        limit, allowed = _v1_limit(figures)
+        return RateLimit(limit, scope, allowed, wait, reset_header)
+    if "max parallel request limit reached" in low:
+        return RateLimit("parallel_requests", scope, None, wait, reset_header)
+    if _UPSTREAM.search(text):
+        return RateLimit("upstream", None, None, wait, reset_header)
+    return RateLimit("unknown", scope, None, wait, reset_header)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

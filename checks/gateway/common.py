@@ -251,7 +251,7 @@ def days_until(value: datetime, now: datetime | None = None) -> float:
     return (value - now).total_seconds() / 86400
 
 
-def budget_exceeded(ctx: RunContext, error: GatewayError, where: str) -> Finding:
+def budget_exceeded(ctx: RunContext, error: GatewayError, where: str, note: str = "") -> Finding:
     """BUDGET_EXCEEDED from an error answer (on /chat/completions, /key/info, ...)."""
     scope = {"key": "This key", "user": "Your user account", "team": "Your team",
              "team_member": "Your share of the team", "end_user": "The end user"}
@@ -261,8 +261,8 @@ def budget_exceeded(ctx: RunContext, error: GatewayError, where: str) -> Finding
     else:
         amounts = "the gateway did not say how much"
     return BUDGET_EXCEEDED.finding(
-        "{what} has reached its budget: {amounts} ({where} answered {said}).",
-        what=what, amounts=amounts, where=where, said=error.said,
+        "{what} has reached its budget: {amounts} ({where} answered {said}){note}.",
+        what=what, amounts=amounts, where=where, said=error.said, note=note,
         identity=identity(ctx),
         data={"status": error.status, "scope": error.scope, "spend": error.spend,
               "max_budget": error.max_budget},

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cborg_doctor_checks.net.cloudflare import CloudflareAnswer, classify_cloudflare
+
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 
 from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
@@ -18,8 +20,10 @@ from .classify import (
     ErrorKind,
     GatewayError,
     ModelEntry,
+    RateLimit,
     as_number,
     parse_cost,
+    parse_rate_limit,
     parse_stream,
     retry_after_seconds,
 )
@@ -44,6 +48,9 @@ def prompt() -> list[dict[str, str]]:
     """The one-message prompt, fresh for each request body."""
     return [{"role": "user", "content": PROMPT_TEXT}]
 STREAM_TOKENS = 5
+# openai-python honours retry-after up to this many seconds (60 in 1.x; MAX_RETRY_AFTER_DELAY
+# in openai/_constants.py is 120 in newer versions): advise for the older, stricter one.
+SDK_RETRY_AFTER_MAX_S = 60
 COST_PATHS = ("/cost/calculate", "/spend/calculate", "/cost/estimate")
 PREFERRED_FREE = ("lbl/llama", "lbl/cborg-chat")
 
@@ -72,15 +79,13 @@ LIVE_TIMEOUT = Code(
 LIVE_RATE_LIMITED = Code(
     "LIVE_RATE_LIMITED",
     Severity.WARN,
-    "{model} is rate limited for this key ({said}){retry}.",
-    fix=(
-        "Send fewer requests at a time: CBorg allows 5 parallel requests per key on the "
-        "free models.",
-        "Retry with exponential backoff, honouring the retry-after header (the OpenAI "
-        "client does this with max_retries).",
-    ),
-    explain="HTTP 429 from the gateway: too many requests or tokens per minute, or too many "
-    "parallel requests for this key.",
+    "{model} is rate limited: {limit} ({said}){retry}.",
+    fix=("{limit_fix}", "{retry_fix}"),
+    explain="HTTP 429: the gateway's limit on parallel requests (CBorg limits parallel requests "
+    "to its on-prem models), requests or tokens per minute for the key, user or team; the "
+    "provider behind the gateway; or Cloudflare's rate limit for the address (error 1015). "
+    "A slowdown rather than a breakage: clients that retry after the retry-after delay get "
+    "through, so it is a warning.",
 )
 LIVE_FAILED = Code(
     "LIVE_FAILED",
@@ -143,16 +148,73 @@ def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | N
     return None, None
 
 
+def retry_advice(wait: float | None) -> str:
+    """How to retry, honouring retry-after as far as the OpenAI SDK itself does."""
+    if wait is None:
+        return ("Retry with exponential backoff: the OpenAI client does this itself "
+                "(max_retries, 2 by default).")
+    if wait <= SDK_RETRY_AFTER_MAX_S:
+        return (f"Retry after {wait:g} s: the OpenAI client honours retry-after by itself "
+                "(max_retries, 2 by default), so a script with default settings gets through, "
+                "only slower.")
+    return (f"Wait {wait:g} s before retrying: the OpenAI Python client honours a retry-after "
+            f"only up to {SDK_RETRY_AFTER_MAX_S} s (older versions; 120 s in newer ones), so "
+            "its own retries may come too early; catch openai.RateLimitError and sleep.")
+
+
+def limit_advice(limit: RateLimit) -> str:
+    """The one change that keeps requests under the limit that was hit."""
+    allowed = f"{limit.allowed:,}" if limit.allowed is not None else "fewer"
+    return {
+        "parallel_requests": f"Send at most {allowed} requests at a time with this key: CBorg "
+        "limits parallel requests to its on-prem (lbl/*) models. Queue them (cborg-client's "
+        "proxy does) or bound your thread/async pool.",
+        "rpm": f"Send at most {allowed} requests a minute (e.g. with the `ratelimit` module, "
+        "as CBorg's examples suggest), or spread the work out.",
+        "tpm": f"Send at most {allowed} tokens a minute: shorter prompts, a smaller "
+        "max_tokens, or fewer requests.",
+        "upstream": "The provider behind the gateway is limiting: try again later or use "
+        "another model.",
+    }.get(limit.limit, "Send fewer requests at a time and per minute.")
+
+
+def rate_limited(model: str, error: GatewayError, reply: Reply,
+                 cf: CloudflareAnswer | None) -> Finding:
+    """LIVE_RATE_LIMITED naming the limit, when it resets, and retry advice that fits it."""
+    if cf is not None:
+        wait = retry_after_seconds(reply.result.headers)
+        return LIVE_RATE_LIMITED.finding(
+            model=model, limit="Cloudflare's rate limit for this address",
+            said=f"{cf.what}, Ray ID {cf.ray}", retry=f"; retry after {wait:g} s" if wait else "",
+            limit_fix=cf.remedy, retry_fix=retry_advice(wait),
+            data={"retry_after": wait, "limit": "cloudflare"})
+    limit = parse_rate_limit(error.message, reply.result.headers)
+    return LIVE_RATE_LIMITED.finding(
+        model=model, limit=limit.describe(), said=error.said, retry=limit.when(),
+        limit_fix=limit_advice(limit), retry_fix=retry_advice(limit.retry_after),
+        data={"retry_after": limit.retry_after, "limit": limit.limit, "scope": limit.scope,
+              "allowed": limit.allowed, "resets_at": limit.resets_at})
+
+
 def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
             deadline: Deadline) -> Finding:
     """The finding for a failed completion: the root cause's own code where there is one."""
     if error.kind is ErrorKind.BUDGET_EXCEEDED:
+        entry = lookup(model, ctx.fact(CATALOGUE_FACT) or [])
+        if entry is not None and entry.free is True:
+            # The CBorg FAQ: once the spend limit is reached, even free models stop working.
+            return budget_exceeded(ctx, error, f"a completion with the free model {model}",
+                                   note="; even free models stop working once the budget is "
+                                   "reached")
         return budget_exceeded(ctx, error, f"a completion with {model}")
-    if error.kind is ErrorKind.RATE_LIMITED:
-        wait = retry_after_seconds(reply.result.headers)
-        retry = f"; retry after {wait:g} s" if wait is not None else ""
-        return LIVE_RATE_LIMITED.finding(model=model, said=error.said, retry=retry,
-                                         data={"retry_after": wait})
+    cf = classify_cloudflare(reply.result.status, reply.result.headers, reply.result.text,
+                             litellm=error.litellm)
+    if error.kind is ErrorKind.RATE_LIMITED and (cf is None or cf.kind == "rate_limited"):
+        return rate_limited(model, error, reply, cf)
+    if cf is not None:  # Cloudflare's own answer on the way to the model
+        return LIVE_FAILED.finding(model=model, said=f"{cf.what} (HTTP {cf.status}, Ray ID "
+                                   f"{cf.ray})", extra_fix=(cf.remedy,),
+                                   data={"status": cf.status, "cloudflare": cf.kind})
     if is_auth_kind(error.kind) or error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
         found = error_finding(ctx, error, deadline)
         if found is not None:
@@ -177,7 +239,8 @@ def run(ctx: RunContext) -> Outcome:
         cost_estimate, cost_path = estimate(ctx, deadline, model)
         data["estimate"] = {"cost": cost_estimate, "endpoint": cost_path}
     body = {"model": model, "messages": prompt(), "max_tokens": STREAM_TOKENS, "stream": True}
-    streamed = call(ctx, deadline, "POST", "/chat/completions", json_body=body, stream=True)
+    streamed = call(ctx, deadline, "POST", ctx.target.sdk_path("chat/completions"), json_body=body,
+                    stream=True)
     if streamed is None:
         return Outcome("no time left for the call", [LIVE_TIMEOUT.finding(
             model=model, seconds=ctx.timeout, detail="the check's time bound was used up")], data)
@@ -233,7 +296,7 @@ def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEnt
                 findings: list[Finding]) -> tuple[str, float | None]:
     """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
     body = {"model": model, "messages": prompt(), "max_tokens": 1}
-    reply = call(ctx, deadline, "POST", "/chat/completions", json_body=body)
+    reply = call(ctx, deadline, "POST", ctx.target.sdk_path("chat/completions"), json_body=body)
     if reply is None or not reply.ok:
         why = reply.said() if reply is not None else "no time left"
         return f"the cost of a plain call is unknown ({why})", None

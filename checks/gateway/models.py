@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from cborg_doctor_checks.config.base_url import BASE_URL_PATH
+
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.registry import closest
 
@@ -94,7 +96,16 @@ MODELS_EMPTY = Code(
     "no models, or the gateway is misconfigured.",
 )
 CODES = (MODELS_UNAVAILABLE, MODELS_EMPTY, MODEL_NOT_FOUND, MODEL_ALIAS, MODEL_SYSTEM_PROMPT, MODEL_DETAILS,
-         CLIENT_MODEL_UNKNOWN)
+         CLIENT_MODEL_UNKNOWN, BASE_URL_PATH)
+
+# What the SDK's listing URL may answer without the path being at fault: the key, the
+# rate limit, the gateway's own trouble are other checks' findings, not the base URL's.
+NOT_THE_PATH = frozenset({401, 403, 407, 408, 429})
+
+SDK_PATH_MESSAGE = (
+    "The OpenAI SDK with base_url={base_url} requests {url}, which answers {said}: every "
+    "client using this base URL fails the same way (the gateway answers at {suggested})."
+)
 
 
 def lookup(name: str, catalogue: Iterable[ModelEntry], *, client: bool = False
@@ -211,6 +222,50 @@ def read_catalogue(ctx: RunContext, deadline: Deadline
     return names, False, [info, listing]
 
 
+def base_url_fix(ctx: RunContext, suggested: str) -> str:
+    """The one step that sets the working base URL where this one came from."""
+    source = ctx.target.source
+    if source.startswith("env:"):
+        return f"export {source.removeprefix('env:')}={suggested}"
+    return (f"Use base_url=\"{suggested}\" in OpenAI(...) and in your tools' settings "
+            f"(and --base-url {suggested} here).")
+
+
+def sdk_listing(ctx: RunContext, deadline: Deadline, replies: list[Reply | None]
+                ) -> tuple[Finding | None, dict[str, Any]]:
+    """GET {base_url}/models with the key, as the OpenAI SDK sends it: does the path work?
+
+    The rest of the catalogue is read at the gateway's root; this is the URL the user's
+    clients use. Only an answer that is about the path (404, 405, no model list) fails.
+    """
+    target = ctx.target
+    path = target.sdk_path("models")
+    url = target.origin + path
+    reply = next((r for r in replies if r is not None and r.path == path), None)
+    if reply is None:
+        reply = call(ctx, deadline, "GET", path, share=0.5, max_body=8 << 20)
+    data: dict[str, Any] = {"url": url, "status": None}
+    if reply is None or reply.network_error:
+        data["said"] = reply.said() if reply is not None else "not asked: no time left"
+        return None, data
+    status = reply.result.status
+    data["status"] = status
+    if reply.ok and parse_model_list(reply.body) is not None:
+        return None, data
+    if status in NOT_THE_PATH or (status is not None and status >= 500):
+        data["said"] = reply.said()
+        return None, data
+    said = reply.said() if not reply.ok else f"HTTP {status} without a model list"
+    suggested = target.origin if target.path else target.origin + "/v1"
+    data.update(said=said, suggested=suggested, blocks=True)
+    finding = BASE_URL_PATH.finding(
+        SDK_PATH_MESSAGE, severity=Severity.FAIL, base_url=target.base_url, url=url, said=said,
+        suggested=suggested, data=data,
+        extra_fix=(base_url_fix(ctx, suggested),),
+    )
+    return finding, data
+
+
 def _said(reply: Reply | None) -> str:
     if reply is None:
         return "not asked"
@@ -228,6 +283,7 @@ def run(ctx: RunContext) -> Outcome:
         return Outcome("catalogue unavailable", [MODELS_UNAVAILABLE.finding(
             info=_said(info), models=_said(listing))])
     ctx.share(CATALOGUE_FACT, catalogue)
+    path_finding, sdk_data = sdk_listing(ctx, deadline, replies)
     free = [m.name for m in catalogue if m.free is True]
     paid = [m.name for m in catalogue if m.free is False]
     summary = f"{len(catalogue)} models"
@@ -235,7 +291,7 @@ def run(ctx: RunContext) -> Outcome:
         summary += f" ({len(free)} free, {len(paid)} paid)"
     else:
         summary += " (names only: /model/info was not available)"
-    findings: list[Finding] = []
+    findings: list[Finding] = [path_finding] if path_finding is not None else []
     if not catalogue:
         findings.append(MODELS_EMPTY.finding(
             source="GET /model/info" if detailed else "GET /v1/models"))
@@ -251,6 +307,7 @@ def run(ctx: RunContext) -> Outcome:
         "source": "GET /model/info" if detailed else "GET /v1/models",
         "litellm_version": answered.result.headers.get("x-litellm-version") if answered else None,
         "count": len(catalogue),
+        "sdk_listing": sdk_data,
         "free": free,
         "paid": paid,
         "models": [

@@ -12,41 +12,49 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy
 from cborg_doctor.probes.http import HttpResult, request
 
+from . import cloudflare
+from .cloudflare import CloudflareAnswer, classify_cloudflare
 from .proxied import HTTP_PROXY_AUTH, HTTP_PROXY_DENIED, auth_finding, denied_finding
 
 PATH = "/health/liveliness"
+
+
+def cloudflare_causes(keys: tuple[str, ...]) -> dict[str, Cause]:
+    """The codes' per-cause fix steps, from the Cloudflare table (one source of truth)."""
+    return {key: Cause(cloudflare.WHEN[key], (cloudflare.REMEDIES[key],)) for key in keys}
 
 HTTP_BLOCKED = Code(
     "HTTP_BLOCKED",
     Severity.FAIL,
     "Cloudflare in front of {host} blocked the request: {what} (HTTP {status}, Ray ID {ray}).",
-    fix=(
-        "Error 1020 (access denied) and challenges come from the gateway's firewall rules: "
-        "email scienceit@lbl.gov with the Ray ID {ray}, the time, and your public IP address.",
-        "Try from LBLnet or the LBL VPN, which the rules allow.",
-        "A VPN, Tor or cloud-hosted machine often gets challenged: try without it.",
-    ),
-    explain="Cloudflare answered instead of the gateway: a firewall rule (error 1020), a "
-    "rate limit (1015), or a browser challenge that API clients cannot pass.",
+    causes=cloudflare_causes(("challenge", "1015", "1010", "1006", "1009", "block")),
+    explain="Cloudflare answered instead of the gateway: a firewall rule (error 1020), a banned "
+    "address (1006-1008) or region (1009), a blocked client signature (1010: default "
+    "User-Agents such as Python-urllib), a rate limit (1015), or a browser challenge that API "
+    "clients cannot pass. The fix shown is the one for the error found; the Ray ID lets "
+    "scienceit@lbl.gov find the request in Cloudflare's logs.",
 )
 HTTP_SERVER_ERROR = Code(
     "HTTP_SERVER_ERROR",
     Severity.FAIL,
     "The gateway answered with a server error: HTTP {status} {what}.",
-    fix=(
-        "This is on the server side: wait a few minutes and try again.",
-        "If it lasts, email scienceit@lbl.gov with the time{ray_hint}.",
-    ),
-    explain="A 5xx answer: the gateway (LiteLLM) failed, or Cloudflare could not reach it "
-    "(502/504, 52x).",
+    causes={
+        "gateway": Cause("the gateway itself answered with a 5xx", (
+            "This is on the gateway's side: wait a few minutes and try again; if it lasts, "
+            "email scienceit@lbl.gov with the time.",)),
+        **cloudflare_causes(("tunnel_down", "origin_error", "origin_slow")),
+    },
+    explain="A 5xx answer: the gateway (LiteLLM) failed, or Cloudflare could not reach it: "
+    "520 unreadable answer, 521 refused, 522/523 unreachable, 524 over Cloudflare's 100 s "
+    "limit (stream instead), 525/526 TLS behind Cloudflare, 530 with error 1033 the tunnel "
+    "to the gateway is down. None of these is the user's setup.",
 )
 HTTP_NOT_GATEWAY = Code(
     "HTTP_NOT_GATEWAY",
@@ -82,19 +90,7 @@ HTTP_FAILED = Code(
 CODES = (HTTP_BLOCKED, HTTP_PROXY_AUTH, HTTP_SERVER_ERROR, HTTP_NOT_GATEWAY, HTTP_TIMEOUT,
          HTTP_FAILED, HTTP_PROXY_DENIED)
 
-_CF_CODE = re.compile(r"(?:Error(?:\s+code)?|error code:)\s*(?:<[^>]*>\s*)*(1\d{3})\b", re.I)
-_CF_RAY_BODY = re.compile(r"Ray ID:?\s*(?:<[^>]*>\s*)*([0-9a-f]{16})", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-CF_ERRORS = MappingProxyType({
-    "1006": "access denied (your IP address is banned)",
-    "1007": "access denied (your IP address is banned)",
-    "1008": "access denied (your IP address is banned)",
-    "1009": "access denied (your country or region is blocked)",
-    "1010": "access denied (your browser signature is blocked)",
-    "1012": "access denied",
-    "1015": "you are being rate limited",
-    "1020": "access denied by a firewall rule",
-})
 
 
 @dataclass(frozen=True)
@@ -107,15 +103,11 @@ class Verdict:
 
 
 def is_cloudflare(result: HttpResult) -> bool:
-    return result.header("server").lower() == "cloudflare" or "cf-ray" in result.headers
+    return cloudflare.is_cloudflare(result.headers)
 
 
 def ray_id(result: HttpResult) -> str:
-    header = result.header("cf-ray")
-    if header:
-        return header.split("-", 1)[0]
-    found = _CF_RAY_BODY.search(result.text[:200_000])
-    return found.group(1) if found else "unknown"
+    return cloudflare.ray_id(result.headers, result.text)
 
 
 def page_title(result: HttpResult) -> str:
@@ -145,6 +137,22 @@ def _what(result: HttpResult, status: bool = True) -> str:
     return ", ".join(parts)
 
 
+def cloudflare_verdict(answer: CloudflareAnswer, result: HttpResult) -> Verdict:
+    """Cloudflare's own answer as a finding: the gateway's trouble, or a block of this client."""
+    if answer.gateway_side:
+        return Verdict(HTTP_SERVER_ERROR, {
+            "status": answer.status,
+            "what": f"from Cloudflare (the gateway behind it did not answer): {answer.what} "
+                    f"({_what(result)}, Ray ID {answer.ray})",
+            "ray": answer.ray, "wait": answer.wait, "cloudflare": answer.kind,
+            "cause": answer.cause,
+        }, "Cloudflare")
+    return Verdict(HTTP_BLOCKED, {"what": answer.what, "status": answer.status, "ray": answer.ray,
+                                  "wait": answer.wait, "cloudflare": answer.kind,
+                                  "cause": answer.cause},
+                   "Cloudflare")
+
+
 def classify(result: HttpResult, origin: str, host: str) -> Verdict:
     """Who answered, and what it means for the user (pure: no I/O)."""
     url = result.url
@@ -167,30 +175,15 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
     status = result.status
     cloudflare = is_cloudflare(result)
     if cloudflare:
-        code = _CF_CODE.search(result.text[:200_000])
-        mitigated = result.header("cf-mitigated").lower()
-        if mitigated == "challenge":
-            return Verdict(HTTP_BLOCKED, {"what": "a browser challenge (cf-mitigated: "
-                                          "challenge) that API clients cannot pass",
-                                          "status": status, "ray": ray_id(result)}, "Cloudflare")
-        if code and (status in (403, 429, 503, 400) or code.group(1) in CF_ERRORS):
-            number = code.group(1)
-            meaning = CF_ERRORS.get(number, "blocked")
-            return Verdict(HTTP_BLOCKED, {"what": f"error {number}, {meaning}",
-                                          "status": status, "ray": ray_id(result)}, "Cloudflare")
-        if status in (403, 429) and "html" in result.header("content-type").lower() and (
-                not looks_like_litellm(result)):
-            title = page_title(result) or "no title"
-            return Verdict(HTTP_BLOCKED, {"what": f"a Cloudflare block page ({title!r})",
-                                          "status": status, "ray": ray_id(result)}, "Cloudflare")
+        answer = classify_cloudflare(status, result.headers, result.text,
+                                     litellm=looks_like_litellm(result))
+        if answer is not None:
+            return cloudflare_verdict(answer, result)
     if status >= 500:
-        who = "from Cloudflare, because the gateway behind it did not answer" if (
-            cloudflare and not looks_like_litellm(result)) else "from the gateway"
-        ray = ray_id(result) if cloudflare else ""
         details = _what(result, status=False)  # the message names the status already
         return Verdict(HTTP_SERVER_ERROR, {
-            "status": status, "what": f"{who} ({details})" if details else who,
-            "ray_hint": f" and the Ray ID {ray}" if ray and ray != "unknown" else "",
+            "status": status, "what": f"from the gateway ({details})" if details else "from the gateway",
+            "cause": "gateway",
         })
     if 300 <= status < 400:
         location = result.header("location")
@@ -250,7 +243,9 @@ def run(ctx: RunContext) -> Outcome:
                        (), {**data, "answered_by": verdict.answered_by})
     facts = {"host": ctx.target.host, "url": result.url, "proxy": proxy.decision(ctx).shown,
              "status": result.status, **verdict.facts}
-    finding: Finding = verdict.code.finding(**facts)
+    cause = facts.pop("cause", None)
+    finding: Finding = verdict.code.finding(cause=cause if isinstance(cause, str) else None,
+                                            **facts)
     if verdict.code in (HTTP_PROXY_AUTH, HTTP_PROXY_DENIED):  # the proxy's own answer
         from cborg_doctor.probes.proxyanswer import ProxyAnswer
 
