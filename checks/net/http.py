@@ -142,8 +142,8 @@ def cloudflare_verdict(answer: CloudflareAnswer, result: HttpResult) -> Verdict:
     if answer.gateway_side:
         return Verdict(HTTP_SERVER_ERROR, {
             "status": answer.status,
-            "what": f"from Cloudflare (the gateway behind it did not answer): {answer.what} "
-                    f"({_what(result)}, Ray ID {answer.ray})",
+            "what": f"from Cloudflare: {answer.what} "  # the message names the HTTP status already
+                    f"({_what(result, status=False)}, Ray ID {answer.ray})",
             "ray": answer.ray, "wait": answer.wait, "cloudflare": answer.kind,
             "cause": answer.cause,
         }, "Cloudflare")
