@@ -424,7 +424,9 @@ def run(ctx: RunContext) -> Outcome:
             ctx, [primary, *([second] if second is not None else [])])
         if down is not None:
             findings.append(down)
-            return Outcome(f"{host}: no network ({down.data.get('cause')})", findings, data)
+            seen = offline.NETWORK_DOWN.causes.get(str(down.data.get("cause")))
+            why = f": {seen.when}" if seen is not None else ""
+            return Outcome(f"{host}: no network{why}", findings, data)
         finding = failure(primary, host, ctx.timeout, second)
         if second is not None and second.ok:
             finding = replace(finding, message=finding.message + (
