@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from .check import CheckResult
 from .options import Options
 from .secrets import ApiKey, KeyResolution, Scrubber
 from .target import Target
+from .timeouts import Deadline, Timeouts
 
 
 @dataclass
@@ -32,6 +33,9 @@ class RunContext:
     home: Path | None = None
     cwd: Path | None = None
     osfacts: Any = None  # platform checks' source of OS facts; tests pass recorded ones
+    # This check's own deadline: the runner gives each check a fresh one as it starts
+    # (a copy of the context sharing results and facts); outside a run, one bound from now.
+    deadline: Deadline = field(default_factory=lambda: Deadline(0.0))
     _results: dict[str, CheckResult] = field(default_factory=dict, repr=False)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -40,10 +44,23 @@ class RunContext:
     def key(self) -> ApiKey | None:
         return self.key_resolution.key
 
+    def __post_init__(self) -> None:
+        if not self.deadline.seconds:
+            self.deadline = self.timeouts.deadline()
+
     @property
     def timeout(self) -> float:
         """The limit for one network operation (`--timeout`)."""
         return self.options.timeout
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """Every limit of the run (see `cborg_doctor.timeouts`)."""
+        return self.options.timeouts
+
+    def for_check(self) -> RunContext:
+        """The context one check runs with: the same results and facts, its own deadline."""
+        return replace(self, deadline=self.timeouts.deadline())
 
     @property
     def scrub(self) -> Scrubber:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .timeouts import DEFAULT_TIMEOUT, Timeouts
+
 
 class FailOn(str, Enum):
     """What makes the exit code non-zero."""
@@ -22,7 +24,7 @@ class ReportFormat(str, Enum):
     HTML = ".html"
 
 
-DEFAULT_TIMEOUT = 5.0
+__all__ = ["DEFAULT_TIMEOUT", "FailOn", "Options", "ReportFormat", "parse_nameserver"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ class Options:
     verbose: bool = False
 
     @property
-    def check_time_bound(self) -> float:
-        """The longest one check may take: two network operations plus slack."""
-        return 2 * self.timeout + 1.0
+    def timeouts(self) -> Timeouts:
+        """Every limit of the run, derived from `timeout` (see `cborg_doctor.timeouts`)."""
+        return Timeouts.from_option(self.timeout)
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

@@ -210,7 +210,7 @@ def _probe_round(ctx: RunContext, number: int, live: Callable[[], Attempt] | Non
                for i, a in enumerate(targets)]
     for thread in threads:
         thread.start()
-    bound = 2 * ctx.timeout + 1.0
+    bound = ctx.timeouts.check  # a request (`Timeouts.request`) and the thread's slack
     for thread in threads:
         thread.join(bound)
     for index, address in enumerate(targets):

@@ -194,7 +194,7 @@ def run_checks(
     running: dict[str, tuple[Check, float]] = {}
     started: dict[str, float] = {}  # every check ever started, for Ctrl-C bookkeeping
     done: queue.Queue[CheckResult] = queue.Queue()
-    bound = ctx.options.check_time_bound
+    bound = ctx.timeouts.check
 
     scrub = ctx.scrub
 
@@ -222,7 +222,7 @@ def run_checks(
                 if listener is not None:
                     listener.started(check)
                 threading.Thread(
-                    target=_execute, args=(check, ctx, done), name=f"check:{check.id}", daemon=True
+                    target=_execute, args=(check, ctx.for_check(), done), name=f"check:{check.id}", daemon=True
                 ).start()
             if not running:
                 continue

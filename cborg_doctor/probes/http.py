@@ -4,7 +4,7 @@ Every HTTP request of every check goes through `request()`: the key goes only to
 the gateway's own origin over HTTPS (or plain HTTP to loopback), redirects are
 returned rather than followed, the body read is capped, and the whole request is
 bounded (connect within ``timeout``, the answer within ``timeout`` of sending the
-request, everything within ``2 × timeout``: a watchdog
+request, everything within `Timeouts.request`: a watchdog
 shuts the socket down when a server stalls or trickles). Network trouble is a
 result (`HttpResult.error`), never an exception.
 
@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+from cborg_doctor.timeouts import Timeouts
 
 from . import errors, proxy, resolve, trust
 
@@ -326,7 +328,8 @@ class _Call:
         httpx = load_httpx()
 
         start = time.monotonic()
-        marks = _Marks(deadline=start + 2 * self.timeout, read_bound=self.timeout)
+        marks = _Marks(deadline=start + Timeouts.from_option(self.timeout).request,
+                       read_bound=self.timeout)
         watchdog = threading.Thread(target=marks.watch, daemon=True, name="http-watchdog")
         target = self.ctx.target
         url = _pinned_url(self.url, address) if address else self.url

@@ -12,6 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cborg_doctor.timeouts import Timeouts
+
 from .errors import classify_os_error
 
 
@@ -80,7 +82,7 @@ def connect_many(endpoints: Sequence[tuple[str, int]], timeout: float) -> list[C
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout + 1.0)
+        thread.join(Timeouts.from_option(timeout).join)
     late = "the probe did not finish in time"
     return [
         results.get(i, ConnectResult(a, p, False, timeout * 1000, "timeout", late))

@@ -18,8 +18,8 @@ from .common import (
     IP_NOT_ALLOWED,
     KEY_INFO_FACT,
     KEY_PAGE,
-    Deadline,
     Reply,
+    Window,
     call,
     day,
     days_until,
@@ -110,7 +110,7 @@ def _shape_hint(ctx: RunContext) -> str:
 
 
 def error_finding(ctx: RunContext, error: GatewayError,
-                  deadline: Deadline | None = None) -> Finding | None:
+                  deadline: Window | None = None) -> Finding | None:
     """The auth finding for an error answer, or None when it says nothing about the key."""
     key = ctx.key
     facts = {"fingerprint": key.fingerprint if key else "…", "said": error.said,
@@ -182,7 +182,7 @@ def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, 
     return summary, findings
 
 
-def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outcome:
+def _fallback(ctx: RunContext, deadline: Window, first: Reply | None) -> Outcome:
     """/key/info could not tell: try the key on /v1/models and say that is what we did."""
     said = first.said() if first is not None else "no time left to ask"
     facts = {"said": said, "base_url": ctx.target.base_url}
@@ -214,7 +214,7 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     ctx.share(KEY_INFO_FACT, None)
     ctx.share(AUTH_ERRORS_FACT, [])
     if not ctx.target.key_may_be_sent:

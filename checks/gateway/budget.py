@@ -18,7 +18,7 @@ from .common import (
     BUDGET_EXCEEDED,
     HELPDESK,
     KEY_INFO_FACT,
-    Deadline,
+    Window,
     budget_exceeded,
     call,
     day,
@@ -118,7 +118,7 @@ def judge(ctx: RunContext, budget: Budget) -> Finding | None:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     budgets: list[Budget] = []
     unknown: list[str] = []
     refusals: list[tuple[GatewayError, str]] = [

@@ -2,7 +2,7 @@
 
 A check may make several requests (``/key/info`` then ``/v1/models``; a cost
 estimate, a streamed and a plain completion), but the runner abandons a check
-after ``Options.check_time_bound``. `Deadline` hands each request what is left,
+after ``Timeouts.check``. `Window` hands each request what is left,
 so a slow gateway gives a finding instead of an abandoned check.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,35 +29,31 @@ CATALOGUE_FACT = "gateway.catalogue"  # list[ModelEntry]
 STALL_FACT = "gateway.stalled_at"  # monotonic time the first stalled request began
 EGRESS_FACT = "egress.addresses"  # {"ipv4": str | None, "ipv6": str | None} from `egress`
 
-SAFETY_MARGIN_S = 0.8  # kept back from the check's bound to build the outcome
-
-
-@dataclass
-class Deadline:
-    """The rest of this check's time bound, shared out between its requests."""
+@dataclass(frozen=True)
+class Window:
+    """What is left of this check's deadline, shared out between its requests."""
 
     ctx: RunContext
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def remaining(self) -> float:
-        bound = self.ctx.options.check_time_bound - SAFETY_MARGIN_S
-        own = bound - (time.monotonic() - self.started)
+        ctx = self.ctx
+        own = ctx.deadline.remaining
         # Once the gateway has stalled, every check shares one window from that stall on,
         # so auth, then budget and models, do not each wait out the same stall again.
-        stalled = self.ctx.fact(STALL_FACT)
+        stalled = ctx.fact(STALL_FACT)
         if isinstance(stalled, float):
-            window_end = stalled + self.ctx.options.check_time_bound
-            if time.monotonic() < window_end:  # past it (a --repeat round), a check starts afresh
-                own = min(own, window_end - SAFETY_MARGIN_S - time.monotonic())
+            window_end = stalled + ctx.timeouts.run
+            now = time.monotonic()
+            if now < window_end:  # past it (a --repeat round), a check starts afresh
+                own = min(own, window_end - ctx.timeouts.margin - now)
         return own
 
     def timeout_for(self, share: float = 1.0) -> float | None:
-        """A per-request timeout (http bounds a request by 2 × timeout), or None if no time is left."""
-        room = self.remaining * share / 2
-        if room < 0.2:
-            return None
-        return min(self.ctx.timeout, room)
+        """The per-operation limit for one request that must fit in `share` of what is
+        left, or None if no time is left."""
+        room = self.ctx.timeouts.operation_within(self.remaining * share)
+        return None if room < 0.2 else room
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,7 @@ class Reply:
 
 def call(
     ctx: RunContext,
-    deadline: Deadline,
+    deadline: Window,
     method: str,
     path: str,
     *,
@@ -144,7 +140,7 @@ IP_NOT_ALLOWED = Code(
 )
 
 
-def await_egress(ctx: RunContext, deadline: Deadline) -> None:
+def await_egress(ctx: RunContext, deadline: Window) -> None:
     """Give the `egress` check (which runs beside this one) time to name the addresses.
 
     Only when egress is part of this run: it needs `http` like we do, so it is
@@ -180,7 +176,7 @@ def egress_text(ctx: RunContext, seen: str | None = None) -> str:
 
 
 def ip_not_allowed(ctx: RunContext, error: GatewayError,
-                   deadline: Deadline | None = None) -> Finding:
+                   deadline: Window | None = None) -> Finding:
     if deadline is not None:
         await_egress(ctx, deadline)
     seen = (

@@ -28,8 +28,8 @@ from .common import (
     CATALOGUE_FACT,
     IP_NOT_ALLOWED,
     KEY_INFO_FACT,
-    Deadline,
     Reply,
+    Window,
     budget_exceeded,
     call,
     is_auth_kind,
@@ -129,7 +129,7 @@ def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, Mod
     return PREFERRED_FREE[0], None
 
 
-def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | None, str | None]:
+def estimate(ctx: RunContext, deadline: Window, model: str) -> tuple[float | None, str | None]:
     """(cost, path) from the first cost endpoint that answers."""
     for path in COST_PATHS:
         reply = call(ctx, deadline, "POST", path, json_body={"model": model, "messages": prompt()},
@@ -144,7 +144,7 @@ def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | N
 
 
 def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
-            deadline: Deadline) -> Finding:
+            deadline: Window) -> Finding:
     """The finding for a failed completion: the root cause's own code where there is one."""
     if error.kind is ErrorKind.BUDGET_EXCEEDED:
         return budget_exceeded(ctx, error, f"a completion with {model}")
@@ -167,7 +167,7 @@ def _ms(value: Any) -> str:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     catalogue = ctx.fact(CATALOGUE_FACT) or []
     model, entry = choose_model(ctx, catalogue)
     findings: list[Finding] = []
@@ -229,7 +229,7 @@ def run(ctx: RunContext) -> Outcome:
     return Outcome(summary, findings, data)
 
 
-def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEntry | None,
+def _plain_call(ctx: RunContext, deadline: Window, model: str, entry: ModelEntry | None,
                 findings: list[Finding]) -> tuple[str, float | None]:
     """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
     body = {"model": model, "messages": prompt(), "max_tokens": 1}

@@ -16,8 +16,8 @@ from cborg_doctor.registry import closest
 from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
 from .common import (
     CATALOGUE_FACT,
-    Deadline,
     Reply,
+    Window,
     call,
     money,
 )
@@ -192,7 +192,7 @@ def client_findings(ctx: RunContext, catalogue: list[ModelEntry]) -> list[Findin
     return found
 
 
-def read_catalogue(ctx: RunContext, deadline: Deadline
+def read_catalogue(ctx: RunContext, deadline: Window
                    ) -> tuple[list[ModelEntry] | None, bool, list[Reply | None]]:
     """(catalogue, detailed?, replies): /model/info first, /v1/models when it gives nothing.
 
@@ -220,7 +220,7 @@ def _said(reply: Reply | None) -> str:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     catalogue, detailed, replies = read_catalogue(ctx, deadline)
     if catalogue is None:
         info = replies[0] if replies else None

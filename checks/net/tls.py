@@ -8,7 +8,6 @@ inspection proxy looks exactly like "certificate verify failed" to Python.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -298,8 +297,6 @@ def run(ctx: RunContext) -> Outcome:
     if target.scheme != "https":
         where = "loopback" if is_loopback(target.host) else target.host
         return Outcome(f"plain http to {where}: no TLS to test", (), {"scheme": target.scheme})
-    start = time.monotonic()
-    budget = 2 * ctx.timeout
     decision = proxy.decision(ctx)
     via = proxy_endpoint(ctx, decision)
     proxy_tls = bool(decision.url and decision.url.lower().startswith("https://"))
@@ -318,7 +315,7 @@ def run(ctx: RunContext) -> Outcome:
                          proxy_name=proxy_name, read_date=read_date)
 
     first = shake(trust.user_context(ctx), ctx.timeout, False)
-    remaining = budget - (time.monotonic() - start)
+    remaining = ctx.deadline.remaining
     if first.ok:
         findings = []
         note = public_trust_note(ctx, first, shake, trust_source, remaining)

@@ -30,8 +30,6 @@ from .wsl import detect as detect_wsl
 from .wsl import is_vpn_adapter, parse_adapters
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
-RESOLVE_BOUND = 3.0
-ADAPTERS_BOUND = 4.0
 RANGES = ", ".join(str(n) for n in LBL_RANGES)
 
 VPN_ACTIVE = Code(
@@ -185,7 +183,7 @@ def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:
         return shared, "the dns check's answer"
     if ctx.options.nameservers:
         return [], f"{host} was not resolved here: --nameserver is given, the dns check uses it"
-    bound = min(ctx.timeout, RESOLVE_BOUND)
+    bound = ctx.timeouts.aside
     found = facts.resolve(host, bound)
     if found:
         return list(found), "the system resolver"
@@ -222,7 +220,7 @@ def lookup_routes(facts: OSFacts, addresses: list[str], port: int) -> list[Local
 def windows_adapters(facts: OSFacts, ctx: RunContext) -> tuple[dict[str, dict[str, str]] | None, str]:
     if facts.system != "Windows":
         return None, ""
-    result = facts.command("windows.adapters", min(ctx.timeout, ADAPTERS_BOUND))
+    result = facts.command("windows.adapters", ctx.timeouts.command)
     parsed = parse_adapters(result.stdout) if result.ok else None
     if parsed is None:
         why = result.describe("Get-NetAdapter") if not result.ok else "Get-NetAdapter output unreadable"

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.osfacts import OSFacts, for_context
+from cborg_doctor.timeouts import Deadline
 
 from . import wslconfig
 
 WSLCONFIG = "%UserProfile%\\.wslconfig"
 EXPLAINED = ("dns", "net.ipv4", "net.ipv6", "tls", "http")
-# The longest one Windows command (through interop) may take.
-COMMAND_BOUND = 4.0
 
 FORCE_FAMILY = (
     "If afterwards only IPv4 or only IPv6 reaches the gateway, force the working family: "
@@ -141,14 +139,15 @@ def detect(facts: OSFacts) -> WslInfo | None:
     return WslInfo(version, release, env.get("WSL_DISTRO_NAME") or None, interop)
 
 
-class Deadline:
-    """Shares the check's time among the Windows commands it may run."""
+@dataclass(frozen=True)
+class CommandTime:
+    """Shares the check's deadline among the Windows commands it may run."""
 
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
+    deadline: Deadline
+    cap: float
 
-    def bound(self, cap: float = COMMAND_BOUND) -> float:
-        return max(0.0, min(cap, self.end - time.monotonic()))
+    def bound(self) -> float:
+        return self.deadline.bound(self.cap)
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def windows_to_linux(path: str, root: str) -> str | None:
     return f"{root}{match.group(1).lower()}/{rest}".rstrip("/")
 
 
-def windows_side(facts: OSFacts, deadline: Deadline) -> WindowsSide:
+def windows_side(facts: OSFacts, deadline: CommandTime) -> WindowsSide:
     """Find the Windows profile: WSLENV's USERPROFILE, else cmd.exe, else the one user folder."""
     root = mount_root(facts)
     env_profile = facts.env.get("USERPROFILE", "")
@@ -268,7 +267,7 @@ def wsl_conf_problems(facts: OSFacts) -> list[str]:
     ]
 
 
-def host_vpn_adapters(facts: OSFacts, deadline: Deadline) -> tuple[list[dict[str, str]] | None, str]:
+def host_vpn_adapters(facts: OSFacts, deadline: CommandTime) -> tuple[list[dict[str, str]] | None, str]:
     """The Windows host's adapters that are VPNs and up, or None with why it is unknown."""
     result = facts.command("windows.adapters", deadline.bound())
     if not result.ok:
@@ -319,7 +318,7 @@ def run(ctx: RunContext) -> Outcome:
     info = detect(facts)
     if info is None:
         return Outcome("not WSL", data={"wsl": False})
-    deadline = Deadline(max(0.5, 2 * ctx.timeout))
+    deadline = CommandTime(ctx.deadline, ctx.timeouts.command)
     version = str(info.version) if info.version else "(version unknown)"
     if not info.distro and not info.interop:
         version += " kernel (no WSL distro variables or interop: probably a container)"
@@ -395,7 +394,7 @@ def _intended(config: ConfigState | None) -> tuple[tuple[str, str], ...]:
     return tuple(meant.items())
 
 
-def _running_mode(facts: OSFacts, info: WslInfo, deadline: Deadline) -> tuple[str | None, str]:
+def _running_mode(facts: OSFacts, info: WslInfo, deadline: CommandTime) -> tuple[str | None, str]:
     result = facts.command("wslinfo.networking_mode", deadline.bound())
     answer = result.stdout.strip().lower() if result.ok else ""
     if answer in MODES:
