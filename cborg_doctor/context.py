@@ -1,9 +1,9 @@
 """One run's context: options, environment snapshot, key, target, results so far.
 
 Built once per run and passed to every check: there is no module-level state.
-Checks read earlier results with `result(id)` and leave facts for later checks
-(resolved addresses, egress IPs, ...) with `share()`; both are safe to use from
-checks that run at the same time.
+Checks read earlier results with `result(id)` and leave typed facts for later
+checks (resolved addresses, egress IPs, ...: `cborg_doctor.facts`) with
+`share()`; both are safe to use from checks that run at the same time.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .check import CheckResult
+from .facts import Fact
 from .options import Options
 from .secrets import ApiKey, KeyResolution, Scrubber
 from .target import Target
 from .timeouts import Deadline, Timeouts
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -78,14 +81,19 @@ class RunContext:
         with self._lock:
             self._results[result.id] = result
 
-    def share(self, name: str, value: Any) -> None:
-        """Leave a fact for later checks, e.g. ``share("dns.addresses", [...])``."""
+    def share(self, fact: Fact[T], value: T) -> None:
+        """Leave a fact for later checks, e.g. ``share(facts.DNS_ADDRESSES, {...})``."""
+        if not isinstance(fact, Fact):
+            raise TypeError(f"facts are cborg_doctor.facts.Fact constants, not {fact!r}")
         with self._lock:
-            self._facts[name] = value
+            self._facts[fact.name] = value
 
-    def fact(self, name: str, default: Any = None) -> Any:
+    def fact(self, fact: Fact[T]) -> T | None:
+        """A fact an earlier check left, or None."""
+        if not isinstance(fact, Fact):
+            raise TypeError(f"facts are cborg_doctor.facts.Fact constants, not {fact!r}")
         with self._lock:
-            return self._facts.get(name, default)
+            return self._facts.get(fact.name)
 
 
 def snapshot_environment() -> dict[str, str]:

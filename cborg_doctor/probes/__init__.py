@@ -16,15 +16,8 @@ module          what it does
 ``route``       route lookups (platform checks)
 ==============  ==============================================================
 
-Facts the network checks share through ``RunContext.share`` (read with ``ctx.fact``):
-
-``dns.addresses``         ``{"host", "ipv4": [...], "ipv6": [...], "order": [...], "source"}``
-``net.reachable.ipv4``    addresses of that family that accepted TCP (``[]``: none did)
-``net.reachable.ipv6``    likewise
-``proxy.decision``        a `proxy.ProxyDecision` (``url`` None: direct)
-``proxy.addresses``       the proxy's own addresses, same shape as ``dns.addresses``
-``egress.addresses``      ``{"ipv4": "x" or None, "ipv6": "y" or None}``
-``http.result``           the http check's `http.HttpResult`
+The facts the network checks share (resolved addresses, reachable addresses,
+the proxy decision ...) are declared, with their types, in `cborg_doctor.facts`.
 
 Probes import httpx and dnspython lazily, so ``--version`` and ``--list-checks`` stay fast.
 """

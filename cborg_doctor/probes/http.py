@@ -29,6 +29,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cborg_doctor.facts import DNS_ADDRESSES
+from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.timeouts import Timeouts
 
 from . import errors, proxy, resolve, trust
@@ -36,8 +38,6 @@ from . import errors, proxy, resolve, trust
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
-# Set by net.ipv4 / net.ipv6: the addresses of that family that accepted a connection.
-REACHABLE_FACT = "net.reachable.{family}"
 FAMILY_NAMES = MappingProxyType({4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"})
 
 
@@ -93,7 +93,7 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     tried last, so one black-holed family does not cost every request a timeout.
     """
     start = time.monotonic()
-    fact = ctx.fact(resolve.FACT)
+    fact = ctx.fact(DNS_ADDRESSES)
     spent = 0.0
     detail = ""
     if not isinstance(fact, dict):
@@ -104,8 +104,8 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     order = [a for a in fact.get("order", []) if family is None or family_of(a) == family]
     reachable = {
         name: found
-        for name in ("ipv4", "ipv6")
-        if (found := ctx.fact(REACHABLE_FACT.format(family=name))) is not None
+        for number, name in ((4, "ipv4"), (6, "ipv6"))
+        if (found := ctx.fact(reachable_fact(number))) is not None
     }
     if reachable:
         good = [a for a in order if a in reachable.get(FAMILY_NAMES[family_of(a)], ())]
@@ -116,22 +116,17 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     return order, spent, detail
 
 
-def reachable(ctx: RunContext, wait: float = 0.0, order: list[str] | None = None
-              ) -> list[str] | None:
-    """Addresses the net checks reached, in `order` (default: the gateway's DNS order);
-    waits up to `wait` seconds while a family's check is still running and nothing is
-    known to work. None: no check ran."""
-    deadline = time.monotonic() + wait
+def reachable(ctx: RunContext, order: list[str] | None = None) -> list[str] | None:
+    """Addresses the net checks reached, in `order` (default: the gateway's DNS order).
+    None: neither family's check ran. A caller declares ``uses=("net.ipv4", "net.ipv6")``
+    so both have finished when it asks."""
     if order is None:
         order = resolve.target_addresses(ctx).get("order", [])
-    while True:
-        facts = [ctx.fact(REACHABLE_FACT.format(family=name)) for name in ("ipv4", "ipv6")]
-        good = {a for found in facts if found for a in found}
-        if good or all(f is not None for f in facts) or time.monotonic() >= deadline:
-            if all(f is None for f in facts):
-                return None
-            return [a for a in order if a in good]
-        time.sleep(0.02)
+    found = [ctx.fact(reachable_fact(family)) for family in (4, 6)]
+    if all(f is None for f in found):
+        return None
+    good = {a for family in found if family for a in family}
+    return [a for a in order if a in good]
 
 
 def _request_headers(

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cborg_doctor.facts import TRUST_CONTEXT
+
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
-FACT = "probes.trust"
 OS_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -56,7 +57,7 @@ def make_context(trust: Trust) -> ssl.SSLContext:
 
 def user_context(ctx: RunContext) -> ssl.SSLContext:
     """The user's clients' trust, built once per run (loading a bundle costs ~20 ms)."""
-    cached = ctx.fact(FACT)
+    cached = ctx.fact(TRUST_CONTEXT)
     if isinstance(cached, ssl.SSLContext):
         return cached
     trust = user_trust(ctx.env)
@@ -64,7 +65,7 @@ def user_context(ctx: RunContext) -> ssl.SSLContext:
         context = make_context(trust)
     except (OSError, ssl.SSLError):  # config.proxy reports CA_BUNDLE_MISSING
         context = make_context(user_trust({}))
-    ctx.share(FACT, context)
+    ctx.share(TRUST_CONTEXT, context)
     return context
 
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import PROXY_DECISION
 from cborg_doctor.probes import proxy
 
 CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -112,7 +113,7 @@ def bundle_findings(env: Mapping[str, str]) -> list[Finding]:
 
 def run(ctx: RunContext) -> Outcome:
     decision = proxy.decide(ctx.env, ctx.target)
-    ctx.share(proxy.FACT, decision)
+    ctx.share(PROXY_DECISION, decision)
     findings = bundle_findings(ctx.env)
     host = ctx.target.host
     data: dict[str, Any] = {"proxy": decision.shown, "source": decision.source,

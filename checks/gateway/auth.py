@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
 
 from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 from .common import (
-    AUTH_ERRORS_FACT,
     IP_NOT_ALLOWED,
-    KEY_INFO_FACT,
     KEY_PAGE,
     Reply,
     Window,
@@ -109,8 +108,7 @@ def _shape_hint(ctx: RunContext) -> str:
     return ""
 
 
-def error_finding(ctx: RunContext, error: GatewayError,
-                  deadline: Window | None = None) -> Finding | None:
+def error_finding(ctx: RunContext, error: GatewayError) -> Finding | None:
     """The auth finding for an error answer, or None when it says nothing about the key."""
     key = ctx.key
     facts = {"fingerprint": key.fingerprint if key else "…", "said": error.said,
@@ -125,7 +123,7 @@ def error_finding(ctx: RunContext, error: GatewayError,
     if error.kind is ErrorKind.KEY_BLOCKED:
         return KEY_BLOCKED.finding(data=data, **facts)
     if error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        return ip_not_allowed(ctx, error, deadline)
+        return ip_not_allowed(ctx, error)
     return None
 
 
@@ -204,8 +202,8 @@ def _fallback(ctx: RunContext, deadline: Window, first: Reply | None) -> Outcome
     error = reply.error
     found = None
     if error is not None:
-        ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), error])
-        found = error_finding(ctx, error, deadline)
+        ctx.share(AUTH_ERRORS, [*(ctx.fact(AUTH_ERRORS) or ()), error])
+        found = error_finding(ctx, error)
     if found is not None and error is not None:
         return Outcome(refused(error), [found], data)
     finding = AUTH_UNVERIFIED.finding(
@@ -215,8 +213,8 @@ def _fallback(ctx: RunContext, deadline: Window, first: Reply | None) -> Outcome
 
 def run(ctx: RunContext) -> Outcome:
     deadline = Window(ctx)
-    ctx.share(KEY_INFO_FACT, None)
-    ctx.share(AUTH_ERRORS_FACT, [])
+    ctx.share(KEY_INFO, None)
+    ctx.share(AUTH_ERRORS, [])
     if not ctx.target.key_may_be_sent:
         reason = (f"the key is not sent to {ctx.target.base_url} (plain http to a host that "
                   "is not this machine); see config.base_url")
@@ -231,8 +229,8 @@ def run(ctx: RunContext) -> Outcome:
     if reply is None or reply.network_error:
         return _fallback(ctx, deadline, reply)
     if reply.error is not None:
-        ctx.share(AUTH_ERRORS_FACT, [reply.error])
-        found = error_finding(ctx, reply.error, deadline)
+        ctx.share(AUTH_ERRORS, [reply.error])
+        found = error_finding(ctx, reply.error)
         if found is not None:
             return Outcome(refused(reply.error), [found],
                            {"key_info": None, "status": reply.result.status})
@@ -240,7 +238,7 @@ def run(ctx: RunContext) -> Outcome:
     info = parse_key_info(reply.body)
     if info is None:
         return _fallback(ctx, deadline, reply)
-    ctx.share(KEY_INFO_FACT, info)
+    ctx.share(KEY_INFO, info)
     summary, findings = judge_key_info(ctx, info, datetime.now(timezone.utc))
     data = {
         "verified_by": "GET /key/info",
@@ -261,6 +259,7 @@ CHECK = Check(
     title="Key at the gateway",
     run=run,
     needs=("http", "config.key"),
+    uses=("egress",),  # IP_NOT_ALLOWED names the addresses egress found (models, live follow auth)
     codes=CODES,
     order=130,
     description="the key is valid here: owner, expiry, restrictions",

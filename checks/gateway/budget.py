@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 
 from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
 from .common import (
-    AUTH_ERRORS_FACT,
     BUDGET_EXCEEDED,
     HELPDESK,
-    KEY_INFO_FACT,
     Window,
     budget_exceeded,
     call,
@@ -122,10 +121,10 @@ def run(ctx: RunContext) -> Outcome:
     budgets: list[Budget] = []
     unknown: list[str] = []
     refusals: list[tuple[GatewayError, str]] = [
-        (error, "the gateway") for error in ctx.fact(AUTH_ERRORS_FACT) or ()
+        (error, "the gateway") for error in ctx.fact(AUTH_ERRORS) or ()
         if isinstance(error, GatewayError) and error.kind is ErrorKind.BUDGET_EXCEEDED
     ]
-    key_info = ctx.fact(KEY_INFO_FACT)
+    key_info = ctx.fact(KEY_INFO)
     if isinstance(key_info, KeyInfo):
         budgets.append(from_key(key_info))
     else:

@@ -15,19 +15,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cborg_doctor.api import Code, Finding, RunContext, Severity
+from cborg_doctor.facts import EGRESS_ADDRESSES, GATEWAY_STALLED_AT, KEY_INFO
 from cborg_doctor.probes import http
 
 from .classify import ErrorKind, GatewayError, classify_error
 
 KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 HELPDESK = "scienceit@lbl.gov"
-
-# Facts the gateway checks leave for each other (RunContext.share / fact).
-KEY_INFO_FACT = "gateway.key_info"  # KeyInfo | None
-AUTH_ERRORS_FACT = "gateway.auth_errors"  # list[GatewayError] seen by auth
-CATALOGUE_FACT = "gateway.catalogue"  # list[ModelEntry]
-STALL_FACT = "gateway.stalled_at"  # monotonic time the first stalled request began
-EGRESS_FACT = "egress.addresses"  # {"ipv4": str | None, "ipv6": str | None} from `egress`
 
 @dataclass(frozen=True)
 class Window:
@@ -41,7 +35,7 @@ class Window:
         own = ctx.deadline.remaining
         # Once the gateway has stalled, every check shares one window from that stall on,
         # so auth, then budget and models, do not each wait out the same stall again.
-        stalled = ctx.fact(STALL_FACT)
+        stalled = ctx.fact(GATEWAY_STALLED_AT)
         if isinstance(stalled, float):
             window_end = stalled + ctx.timeouts.run
             now = time.monotonic()
@@ -106,8 +100,8 @@ def call(
         timeout=timeout, max_body=max_body,
     )
     if result.error in ("timeout", "too_slow"):
-        first = ctx.fact(STALL_FACT)
-        ctx.share(STALL_FACT, min(first, started) if isinstance(first, float) else started)
+        first = ctx.fact(GATEWAY_STALLED_AT)
+        ctx.share(GATEWAY_STALLED_AT, min(first, started) if isinstance(first, float) else started)
     body = result.json()
     error: GatewayError | None = None
     if result.status is None:
@@ -140,28 +134,9 @@ IP_NOT_ALLOWED = Code(
 )
 
 
-def await_egress(ctx: RunContext, deadline: Window) -> None:
-    """Give the `egress` check (which runs beside this one) time to name the addresses.
-
-    Only when egress is part of this run: it needs `http` like we do, so it is
-    running now; we wait at most until this check's own time is nearly up.
-    """
-    options = ctx.options
-    if ctx.fact(EGRESS_FACT) is not None or "egress" in options.skip:
-        return
-    if options.only and "egress" not in options.only:
-        return
-    from cborg_doctor.registry import load_registry
-
-    if load_registry().get("egress") is None:
-        return
-    while ctx.result("egress") is None and deadline.remaining > 0.5:
-        time.sleep(0.05)
-
-
 def egress_text(ctx: RunContext, seen: str | None = None) -> str:
     """The addresses to authorize, as the egress check found them (or what the gateway saw)."""
-    fact = ctx.fact(EGRESS_FACT)
+    fact = ctx.fact(EGRESS_ADDRESSES)
     found: list[str] = []
     if isinstance(fact, Mapping):
         for family, label in (("ipv4", "IPv4"), ("ipv6", "IPv6")):
@@ -175,10 +150,7 @@ def egress_text(ctx: RunContext, seen: str | None = None) -> str:
     return " and ".join(found)
 
 
-def ip_not_allowed(ctx: RunContext, error: GatewayError,
-                   deadline: Window | None = None) -> Finding:
-    if deadline is not None:
-        await_egress(ctx, deadline)
+def ip_not_allowed(ctx: RunContext, error: GatewayError) -> Finding:
     seen = (
         f"the gateway saw the address {error.address}"
         if error.address
@@ -249,7 +221,7 @@ def budget_exceeded(ctx: RunContext, error: GatewayError, where: str) -> Finding
 
 def identity(ctx: RunContext) -> str:
     """How the helpdesk can find the account without the key: user, alias, fingerprint."""
-    key_info = ctx.fact(KEY_INFO_FACT)
+    key_info = ctx.fact(KEY_INFO)
     parts = []
     for label, value in (("user", getattr(key_info, "user_id", None)),
                          ("alias", getattr(key_info, "alias", None))):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import CATALOGUE, KEY_INFO
 
 from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .classify import (
@@ -25,9 +26,7 @@ from .classify import (
 )
 from .common import (
     BUDGET_EXCEEDED,
-    CATALOGUE_FACT,
     IP_NOT_ALLOWED,
-    KEY_INFO_FACT,
     Reply,
     Window,
     budget_exceeded,
@@ -112,7 +111,7 @@ def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, Mod
     """--model if given, else a free chat model (lbl/llama first) the key may call."""
     if ctx.options.model:
         return ctx.options.model, lookup(ctx.options.model, catalogue)
-    key_info = ctx.fact(KEY_INFO_FACT)
+    key_info = ctx.fact(KEY_INFO)
     allowed = {m for m in getattr(key_info, "models", ()) if m not in UNRESTRICTED}
     if allowed and any(m.name in allowed for m in catalogue):
         catalogue = [m for m in catalogue if m.name in allowed]
@@ -154,7 +153,7 @@ def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
         return LIVE_RATE_LIMITED.finding(model=model, said=error.said, retry=retry,
                                          data={"retry_after": wait})
     if is_auth_kind(error.kind) or error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        found = error_finding(ctx, error, deadline)
+        found = error_finding(ctx, error)
         if found is not None:
             return found
     return LIVE_FAILED.finding(model=model, said=error.said,
@@ -168,7 +167,7 @@ def _ms(value: Any) -> str:
 
 def run(ctx: RunContext) -> Outcome:
     deadline = Window(ctx)
-    catalogue = ctx.fact(CATALOGUE_FACT) or []
+    catalogue = ctx.fact(CATALOGUE) or []
     model, entry = choose_model(ctx, catalogue)
     findings: list[Finding] = []
     data: dict[str, Any] = {"model": model}

@@ -11,11 +11,11 @@ from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import CATALOGUE
 from cborg_doctor.registry import closest
 
 from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
 from .common import (
-    CATALOGUE_FACT,
     Reply,
     Window,
     call,
@@ -227,7 +227,7 @@ def run(ctx: RunContext) -> Outcome:
         listing = replies[1] if len(replies) > 1 else None
         return Outcome("catalogue unavailable", [MODELS_UNAVAILABLE.finding(
             info=_said(info), models=_said(listing))])
-    ctx.share(CATALOGUE_FACT, catalogue)
+    ctx.share(CATALOGUE, catalogue)
     free = [m.name for m in catalogue if m.free is True]
     paid = [m.name for m in catalogue if m.free is False]
     summary = f"{len(catalogue)} models"

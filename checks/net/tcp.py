@@ -14,11 +14,12 @@ from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import PROXY_ADDRESSES
+from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
 from cborg_doctor.probes.errors import TCP_CODE
-from cborg_doctor.probes.http import REACHABLE_FACT
 
-from .dns import PROXY_FACT, listed
+from .dns import listed
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost
@@ -146,7 +147,7 @@ def _endpoints(ctx: RunContext) -> tuple[dict[int, list[str]], int, str, bool]:
     """Addresses per family, port, what they are, and whether it is the proxy."""
     decision = proxy.decision(ctx)
     if decision.url:
-        fact = ctx.fact(PROXY_FACT)
+        fact = ctx.fact(PROXY_ADDRESSES)
         if not isinstance(fact, dict):
             host, port = decision.host_port or ("", 0)
             fact = {"host": host, "port": port, **resolve.lookup(ctx, host).to_fact()}
@@ -170,7 +171,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     per_family = {f: found[:MAX_PER_FAMILY] for f, found in per_family.items()}
     own_addresses = per_family[family]
     if not own_addresses:
-        ctx.share(REACHABLE_FACT.format(family=key), [])
+        ctx.share(reachable_fact(family), [])
         return Outcome(f"{label} has no {name} address: nothing to test", (),
                        {"addresses": []},
                        skipped_because=f"{label} has no {name} address")
@@ -183,7 +184,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     own = results[: len(own_addresses)]
     other = results[len(own_addresses): len(own_addresses) + len(per_family[other_family])]
     direct_results = results[len(everything) - len(direct):] if direct else []
-    ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
+    ctx.share(reachable_fact(family), [r.address for r in own if r.ok])
     findings = judge(family, own, other, label, port, ctx.timeout)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]

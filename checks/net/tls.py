@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.probes import proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
@@ -189,7 +190,7 @@ def clock_findings(kind: str, host: str, cert: PeerCert | None, server_date: dat
 
 def _address(ctx: RunContext) -> str | None:
     """A reachable address of the gateway, in the clients' preference order."""
-    good = reachable(ctx, wait=ctx.timeout + 1.0)  # the other family's check may still run
+    good = reachable(ctx)
     if good:
         return good[0]
     order = resolve.target_addresses(ctx).get("order", [])
@@ -286,9 +287,9 @@ def proxy_endpoint(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[str,
     if not decision.url or decision.host_port is None:
         return None
     name, port = decision.host_port
-    fact = ctx.fact(proxy.ADDRESSES_FACT)
+    fact = ctx.fact(PROXY_ADDRESSES)
     order = list(fact.get("order", [])) if isinstance(fact, dict) else []
-    good = reachable(ctx, wait=ctx.timeout + 1.0, order=order) if order else None
+    good = reachable(ctx, order=order) if order else None
     return (good[0] if good else name), port
 
 
@@ -339,6 +340,7 @@ CHECK = Check(
     title="TLS",
     run=run,
     needs=("net.ipv4|net.ipv6",),
+    uses=("net.ipv4", "net.ipv6"),  # the address to shake hands with is one both judged
     codes=CODES,
     order=100,
     description="handshake, chain, issuer, hostname, validity, clock",

@@ -7,7 +7,7 @@ hold an LBL address, and would traffic to the gateway leave through the
 tunnel or around it (split tunnel: the gateway then sees the home address).
 
 Where the gateway's address comes from, in order: the base URL when it is an
-IP literal; the `dns` check's ``dns.addresses`` when it already ran; else the
+IP literal; the `dns` check's ``DNS_ADDRESSES`` fact when it already ran; else the
 system resolver, bounded by ``min(--timeout, 3 s)``. The last one is a real
 lookup, which a user needs (api.cborg.lbl.gov is a name) and which the `dns`
 check repeats anyway. With ``--nameserver`` the doctor does not resolve here
@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import DNS_ADDRESSES
 from cborg_doctor.lblnet import LBL_RANGES, is_lbl_address
 from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
@@ -178,7 +179,7 @@ def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:
         return [str(ipaddress.ip_address(host))], "the base URL's address"
     except ValueError:
         pass
-    shared = _addresses(ctx.fact("dns.addresses"))
+    shared = _addresses(ctx.fact(DNS_ADDRESSES))
     if shared:
         return shared, "the dns check's answer"
     if ctx.options.nameservers:
