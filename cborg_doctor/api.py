@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
 from .context import RunContext
-from .findings import Code, Finding, Severity, Status
+from .findings import Cause, Code, Finding, Severity, Status
 from .options import Options
 from .target import Target
 
 __all__ = [
     "PLUGIN_ORDER",
+    "Cause",
     "Check",
     "CheckResult",
     "Code",

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .findings import Code, Finding, Status
+from .findings import Cause, Code, Finding, Status
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -48,6 +48,8 @@ class Outcome:
     # Set when there was nothing to test (e.g. no IPv6 address to connect to): the
     # check is reported as `skip` with this reason, and checks needing it wait on others.
     skipped_because: str | None = None
+    # The earlier finding that explains this check's failure (the verdict names it).
+    explained_by: Cause | None = None
 
 
 @dataclass(frozen=True)
@@ -84,19 +86,18 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     skipped_because: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    explained_by: Cause | None = None
 
     @property
     def usable(self) -> bool:
         """Whether checks that need this one may run.
 
-        A failure marked ``data={"blocks": False}`` is about the user's other
+        A failure whose findings all have ``blocks=False`` is about the user's other
         tools, not about the path the doctor tests (the OpenAI SDK pointed at
         OpenAI): it stays a failure, and the checks after it still run.
         """
         if self.status is Status.FAIL:
-            return all(
-                f.data.get("blocks") is False for f in self.findings if f.status is Status.FAIL
-            )
+            return all(not f.blocks for f in self.findings if f.status is Status.FAIL)
         return self.status in (Status.PASS, Status.WARN)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,5 +109,6 @@ class CheckResult:
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "skipped_because": self.skipped_because,
-            "data": dict(self.data),
+            "data": {**self.data, **({"explained_by": self.explained_by.to_dict()}
+                                      if self.explained_by else {})},
         }

@@ -94,6 +94,7 @@ def outcome_to_result(check: Check, outcome: object, duration_ms: int) -> CheckR
         findings=findings,
         skipped_because=str(skipped) if status is Status.SKIP else None,
         data=dict(outcome.data),
+        explained_by=outcome.explained_by,
     )
 
 

@@ -153,9 +153,9 @@ def test_later_checks_read_earlier_results_and_shared_facts() -> None:
 def test_a_non_blocking_failure_still_lets_dependents_run() -> None:
     elsewhere = Code("ELSEWHERE", Severity.FAIL, "your other tools are misconfigured")
     checks = [
-        Check("config", "C", outcome(elsewhere.finding(data={"blocks": False}))),
+        Check("config", "C", outcome(elsewhere.finding(blocks=False))),
         Check("dns", "D", outcome(), needs=("config",)),
-        Check("mixed", "M", outcome(elsewhere.finding(data={"blocks": False}), BOOM.finding(what="x"))),
+        Check("mixed", "M", outcome(elsewhere.finding(blocks=False), BOOM.finding(what="x"))),
         Check("after", "A", outcome(), needs=("mixed",)),
     ]
     assert statuses(run_checks(checks, make_ctx())) == {

@@ -142,7 +142,7 @@ def sdk_problems(ctx: RunContext) -> list[Finding]:
                 # default: the checks after this one still test it.
                 BASE_URL_OPENAI.finding(
                     what=f"{why} is {url}", severity=Severity.FAIL,
-                    data={"sdk_base_url": url, "blocks": False},
+                    data={"sdk_base_url": url}, blocks=False,
                 )
             ]
         if key_in_openai_var or (key is not None and key.source == "env:OPENAI_API_KEY"):

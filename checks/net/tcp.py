@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
@@ -188,6 +188,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     findings = judge(family, own, other, label, port, ctx.timeout)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
+    explained_by: Cause | None = None
     if ok:
         times = ", ".join(f"{r.address} {r.ms:.0f} ms" for r in ok[:4])
         more = f" (+{len(ok) - 4} more)" if len(ok) > 4 else ""
@@ -198,13 +199,13 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary += f" (the first {len(own_addresses)} of {resolved} addresses were tested)"
     if not ok and _dns_disagrees(ctx):
         # A stale hosts entry (or split DNS) sent the clients to the wrong address.
-        data["explained_by"] = {"check": "dns", "code": "DNS_INCONSISTENT"}
+        explained_by = Cause("dns", "DNS_INCONSISTENT")
     if direct_results:
         data["direct"] = _result_data(direct_results)
         fine = sum(r.ok for r in direct_results)
         summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
                     f"{ctx.target.host} connect")
-    return Outcome(summary, findings, data)
+    return Outcome(summary, findings, data, explained_by=explained_by)
 
 
 def _dns_disagrees(ctx: RunContext) -> bool:

@@ -61,6 +61,7 @@ WSL_NAT_VPN = Code(
     "then `wsl --shutdown` and reopen. The fix printed in a run is your own file merged "
     "with these settings (the placeholder above). When DNS or TCP to the gateway then fails "
     "in the same run, the verdict names this finding rather than the DNS symptom.",
+    explains=EXPLAINED,
 )
 WSL_CONFIG_IGNORED = Code(
     "WSL_CONFIG_IGNORED",
@@ -413,7 +414,7 @@ def _nat_vpn(info: WslInfo, side: WindowsSide, config: ConfigState | None,
         extra = tuple(step.format(build=f"build {side.build}", distro=info.distro or "<distro>")
                       for step in WIN10_STEPS)
     return WSL_NAT_VPN.finding(mode_source=mode_source, vpn=vpn, wslconfig_text=_indent(text),
-                               extra_fix=extra, data={"explains": list(EXPLAINED)})
+                               extra_fix=extra)
 
 
 # Seven spaces: a code block inside a numbered step ("1. ") in the Markdown report, and
