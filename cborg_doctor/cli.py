@@ -18,11 +18,9 @@ from .exitcodes import ExitCode
 from .options import DEFAULT_TIMEOUT, FailOn, Options, parse_nameserver
 
 if TYPE_CHECKING:
-    from .check import Check
-    from .context import RunContext
-    from .options import ReportFormat
     from .registry import Registry
     from .secrets import ApiKey
+    from .session import Session
 
 PROG = "cborg-doctor"
 
@@ -135,6 +133,8 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
         skip=tuple(i for group in ns.skip for i in group),
         live=ns.live,
         json=ns.json,
+        repeat=ns.repeat or 0,
+        interval=1.0 if ns.interval is None else ns.interval,
         reports=tuple(ns.report),
         no_report=ns.no_report,
         fail_on=FailOn(ns.fail_on),
@@ -210,43 +210,20 @@ def _run(argv: Sequence[str], keys_seen: list[ApiKey]) -> int:
         explain(registry, ns.explain, sys.stdout)
         return ExitCode.OK
 
-    from .reportfiles import ReportPathError, check_writable, default_report_path, format_for
+    from .reportfiles import ReportPathError
     from .secrets import KeyFileError
-    from .session import build_context
+    from .session import Session
 
     try:
-        targets = [(path, format_for(path)) for path in options.reports]
-        for path, _ in targets:
-            check_writable(path)
-    except ReportPathError as exc:
+        session = Session.prepare(options, registry=registry, default_report=True)
+    except (ReportPathError, SelectionError, KeyFileError) as exc:
         _fatal(str(exc))
-    try:
-        checks = registry.select(options.only, options.skip)
-    except SelectionError as exc:
-        _fatal(str(exc))
-    try:
-        ctx = build_context(options)
-    except KeyFileError as exc:
-        _fatal(str(exc))
-    if ctx.key is not None:
-        keys_seen.append(ctx.key)  # so even an internal error is scrubbed of a key from a file
-    if not targets and not options.no_report:
-        from .options import ReportFormat
-
-        try:
-            targets = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
-        except ReportPathError as exc:
-            _fatal(str(exc))
-    return _diagnose_and_report(ctx, registry, checks, targets, helpdesk=ns.helpdesk,
-                                repeat=(ns.repeat or 0, 1.0 if ns.interval is None else ns.interval))
+    if session.ctx.key is not None:
+        keys_seen.append(session.ctx.key)  # so even an internal error is scrubbed of a key from a file
+    return _diagnose_and_report(session, helpdesk=ns.helpdesk)
 
 
-def _diagnose_and_report(
-    ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]],
-    helpdesk: bool = False, repeat: tuple[int, float] = (0, 1.0),
-) -> int:
-    from pathlib import Path
-
+def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
     from rich.console import Console
     from rich.markup import escape
 
@@ -255,9 +232,8 @@ def _diagnose_and_report(
     from .formats.console import render_check, render_footer
     from .output import ScrubbingStream
     from .progress import ConsoleProgress
-    from .reportfiles import write_atomic
-    from .session import run_diagnosis
 
+    ctx = session.ctx
     options, scrub = ctx.options, ctx.scrub
     ci = in_ci(ctx.env)  # CI logs: no colour, no spinner, nothing interactive
     console = Console(
@@ -271,7 +247,7 @@ def _diagnose_and_report(
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if options.json:
-            report = run_diagnosis(ctx, registry)
+            report = session.run(console=console)
         else:
             key = ctx.key
             key_text = f"{key.fingerprint} ({key.source})" if key else "none"
@@ -279,17 +255,11 @@ def _diagnose_and_report(
                 f"[bold]cborg-doctor {__version__}[/] · {escape(ctx.target.base_url)} "
                 f"· key {escape(key_text)}"
             )
-            with ConsoleProgress(console, checks, options.verbose) as progress:
-                report = run_diagnosis(ctx, registry, progress)
+            with ConsoleProgress(console, session.checks, options.verbose) as progress:
+                report = session.run(progress, console=console)
             # Plugins that failed to load have no place in the run order: print them last.
-            for result in report.checks[len(checks):]:
+            for result in report.checks[len(session.checks):]:
                 render_check(result, console, options.verbose)
-        if repeat[0] and not report.interrupted:
-            from .repeat import repeat as run_repeat
-
-            report = run_repeat(ctx, registry, report, *repeat, console=console)
-            if not options.json:
-                render_check(report.checks[-1], console, options.verbose)
         if not options.json:
             from .waterfall import render_timings
 
@@ -299,14 +269,9 @@ def _diagnose_and_report(
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-    written: list[str] = []
-    for path, fmt in targets:
-        try:
-            write_atomic(Path(path), render(report, fmt, scrub, options.verbose))
-        except OSError as exc:
-            sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
-            continue
-        written.append(path)
+    written, failed = session.write(report)
+    for path, exc in failed:
+        sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
     # GitHub Actions: annotations and the job summary (workflow commands on stdout, or stderr with --json).
     for problem in publish(report, ctx.env, scrub, sys.stderr if options.json else console.file):
         sys.stderr.write(f"{PROG}: {problem}\n")

@@ -39,6 +39,8 @@ class Options:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     live: bool = False
+    repeat: int = 0  # --repeat N: probe the request path N more times (the `repeat` check)
+    interval: float = 1.0  # --interval S between those rounds
     json: bool = False
     reports: tuple[str, ...] = ()
     no_report: bool = False

@@ -231,7 +231,7 @@ def _live_probe(ctx: RunContext, registry: Registry, report: Report) -> Callable
     def probe(number: int) -> Attempt:
         start = time.monotonic()
         try:
-            outcome = check.run(ctx)
+            outcome = check.run(ctx.for_check())
             codes = [f.code for f in outcome.findings]
             ok = "LIVE_OK" in codes
             error = "" if ok else next(iter(codes), "failed")
