@@ -32,6 +32,7 @@ from .findings import Cause, Code, Finding, Status
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .options import Options
 
 # Built-in checks use small numbers to keep the contract's order; plugins that
 # give none run after every built-in they could depend on.
@@ -65,6 +66,12 @@ class Check:
     order: int = PLUGIN_ORDER
     opt_in: str | None = None  # an Options attribute that must be true, e.g. "live"
     description: str = ""
+    # The check's time bound when its work grows with an option (``--repeat N``);
+    # default `Timeouts.check`.
+    bound: Callable[[Options], float] | None = None
+
+    def time_bound(self, options: Options) -> float:
+        return self.bound(options) if self.bound is not None else options.timeouts.check
 
     def needed_groups(self) -> list[tuple[str, ...]]:
         """`needs` as alternatives: each group is satisfied by any one of its ids."""

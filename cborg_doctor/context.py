@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +39,11 @@ class RunContext:
     # This check's own deadline: the runner gives each check a fresh one as it starts
     # (a copy of the context sharing results and facts); outside a run, one bound from now.
     deadline: Deadline = field(default_factory=lambda: Deadline(0.0))
+    # Set by the runner on Ctrl-C/SIGTERM: a long check (repeat) stops and returns what it has.
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    # This check's progress line (a spinner's text); set by the runner for each check.
+    on_progress: Callable[[str], None] | None = field(default=None, repr=False)
+    _checks: dict[str, Any] = field(default_factory=dict, repr=False)  # the run's, by id
     _results: dict[str, CheckResult] = field(default_factory=dict, repr=False)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -61,9 +66,32 @@ class RunContext:
         """Every limit of the run (see `cborg_doctor.timeouts`)."""
         return self.options.timeouts
 
-    def for_check(self) -> RunContext:
-        """The context one check runs with: the same results and facts, its own deadline."""
-        return replace(self, deadline=self.timeouts.deadline())
+    def for_check(
+        self, bound: float | None = None, on_progress: Callable[[str], None] | None = None
+    ) -> RunContext:
+        """The context one check runs with: the same results, facts and stop signal; its
+        own deadline (`bound`, default `Timeouts.check`) and progress line."""
+        return replace(self, deadline=self.timeouts.deadline(bound), on_progress=on_progress)
+
+    def progress(self, text: str) -> None:
+        """Say how far a long check is (shown beside the spinner on a terminal only)."""
+        if self.on_progress is not None:
+            self.on_progress(text)
+
+    def rerun(self, check_id: str) -> Any:
+        """Run a check of this run again (``repeat`` reruns ``live``) with a fresh deadline;
+        None when it is not part of the run or its result was not usable."""
+        with self._lock:
+            check = self._checks.get(check_id)
+            done = self._results.get(check_id)
+        if check is None or done is None or not done.usable:
+            return None
+        return check.run(self.for_check())
+
+    def take_part(self, checks: Iterable[Any]) -> None:
+        """The runner names the run's checks (for `rerun`)."""
+        with self._lock:
+            self._checks.update({c.id: c for c in checks})
 
     @property
     def scrub(self) -> Scrubber:

@@ -17,6 +17,9 @@ operation. Every other limit is derived here, and nowhere else::
     margin       0.8 s              kept back from a check's bound to build its result
     run          2T + 1  (11 s)     what one stall may add to the whole run: checks
                                     that meet the same stall share one window
+    rounds(N, S) N × (S + 2T + 1)   the `repeat` check: N rounds, S seconds apart,
+                 + 2T + 1           each bounded like a check
+    grace        1 s                after Ctrl-C, what running checks may still hand back
 
 >>> t = Timeouts.from_option(5)
 >>> (t.operation, t.request, t.check, t.command)
@@ -36,6 +39,7 @@ DEFAULT_TIMEOUT = 5.0
 COMMAND_CAP = 4.0
 ASIDE_CAP = 3.0
 MARGIN = 0.8
+GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,14 +80,22 @@ class Timeouts:
     def run(self) -> float:
         return self.check
 
+    @property
+    def grace(self) -> float:
+        return GRACE
+
+    def rounds(self, count: int, interval: float) -> float:
+        """The bound of `count` rounds of probes, `interval` seconds apart."""
+        return count * (interval + self.check) + self.check
+
     def operation_within(self, seconds: float) -> float:
         """The operation limit for a request that must end within `seconds` (a request
         may take `request`, two operations)."""
         return min(self.operation, seconds * self.operation / self.request)
 
-    def deadline(self) -> Deadline:
-        """A check's deadline, starting now."""
-        return Deadline(self.check - self.margin)
+    def deadline(self, bound: float | None = None) -> Deadline:
+        """A check's deadline, starting now: its bound (default `check`) minus the margin."""
+        return Deadline((self.check if bound is None else bound) - self.margin)
 
 
 @dataclass(frozen=True)
