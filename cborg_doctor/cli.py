@@ -18,6 +18,7 @@ from .exitcodes import ExitCode
 from .options import DEFAULT_TIMEOUT, FailOn, Options, parse_nameserver
 
 if TYPE_CHECKING:
+    from .check import Check
     from .registry import Registry
     from .secrets import ApiKey
     from .session import Session
@@ -159,17 +160,18 @@ def list_checks(registry: Registry, out: TextIO) -> None:
         out.write(f"(plugin not loaded: {problem.source}: {problem.reason})\n")
 
 
+def _owner(check: Check) -> str:
+    """Who raises a code: the check, or for an opt-in check the option that runs it."""
+    return f"--{check.opt_in.replace('_', '-')}" if check.opt_in else check.id
+
+
 def explain(registry: Registry, code: str, out: TextIO) -> None:
     from .registry import closest
     from .runner import ENGINE_CODES
 
-    owned = {name: (check.id, c) for name, (check, c) in registry.codes().items()}
+    owned = {name: (_owner(check), c) for name, (check, c) in registry.codes().items()}
     for c in ENGINE_CODES:
         owned.setdefault(c.code, ("(engine)", c))
-    from .repeat import CODES as REPEAT_CODES
-
-    for c in REPEAT_CODES:
-        owned.setdefault(c.code, ("--repeat", c))
     wanted = code.strip().upper()
     if wanted not in owned:
         near = closest(wanted, owned)
@@ -247,7 +249,7 @@ def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if options.json:
-            report = session.run(console=console)
+            report = session.run()
         else:
             key = ctx.key
             key_text = f"{key.fingerprint} ({key.source})" if key else "none"
@@ -256,7 +258,7 @@ def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
                 f"· key {escape(key_text)}"
             )
             with ConsoleProgress(console, session.checks, options.verbose) as progress:
-                report = session.run(progress, console=console)
+                report = session.run(progress)
             # Plugins that failed to load have no place in the run order: print them last.
             for result in report.checks[len(session.checks):]:
                 render_check(result, console, options.verbose)

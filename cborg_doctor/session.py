@@ -7,7 +7,7 @@ import math
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,12 @@ def run_diagnosis(
     )
 
 
+def requested(registry: Registry, options: Options) -> tuple[str, ...]:
+    """Opt-in checks whose option was given (``--live``, ``--repeat N``)."""
+    return tuple(c.id for c in registry.checks
+                 if c.opt_in and getattr(options, c.opt_in, False) and c.id not in options.only)
+
+
 @dataclass(frozen=True)
 class Session:
     """One diagnosis: `prepare` (refuse bad input before any check runs), `run`, `write`.
@@ -118,19 +124,17 @@ class Session:
             check_writable(path)
         registry = registry if registry is not None else load_registry()
         checks = tuple(registry.select(options.only, options.skip))
+        asked = requested(registry, options)
+        if options.only and asked:  # --repeat N asks for its check even with --only
+            options = replace(options, only=(*options.only, *asked))
+            checks = tuple(registry.select(options.only, options.skip))
         ctx = build_context(options, env, osfacts)
         if default_report and not reports and not options.no_report:
             reports = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
         return cls(ctx, registry, checks, tuple(reports))
 
-    def run(self, listener: Listener | None = None, console: Any = None) -> Report:
-        report = run_diagnosis(self.ctx, self.registry, listener)
-        if self.options.repeat and not report.interrupted:
-            from .repeat import repeat as run_repeat
-
-            report = run_repeat(self.ctx, self.registry, report, self.options.repeat,
-                                self.options.interval, console=console)
-        return report
+    def run(self, listener: Listener | None = None) -> Report:
+        return run_diagnosis(self.ctx, self.registry, listener)
 
     def write(
         self, report: Report, reports: Iterable[tuple[str, ReportFormat]] | None = None

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 BAR_WIDTH = 50
+# The phases of a request as the report names them (the `repeat` check's table too).
+PHASE_LABELS = {"dns": "DNS", "connect": "TCP connect", "tls": "TLS handshake", "ttfb": "first byte",
+                "total": "whole request", "live": "live completion"}
 STYLES = {"dns": "cyan", "tcp": "blue", "tls": "magenta", "ttfb": "green"}
 
 
@@ -133,8 +136,6 @@ def render_repeat(report: Report, console: Console) -> None:
     phases = data.get("phases")
     if not isinstance(phases, Mapping) or not phases:
         return
-    from .repeat import PHASE_LABELS
-
     title = f"Repeated probes: {data.get('rounds')} rounds, every {data.get('interval_s'):g} s"
     table = Table(title=title, title_justify="left", box=None, padding=(0, 2), header_style="bold")
     for name, justify in (("phase", "left"), ("attempts", "right"), ("failed", "right"), ("rate", "right"),
