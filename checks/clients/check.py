@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
 
 from .audit import (
     CBORG_CLIENT_PORTS,
@@ -38,8 +39,6 @@ from .collect import Collection, FileNote, collect
 from .files import Roots
 from .model import ClientEntry, KeyJudge, KeyKind, redact_url
 from .probe import Probe, local_addresses, offsite_from, tcp_probe
-
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 
 CLIENTS_FOUND = Code(
     "CLIENTS_FOUND",

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cborg_doctor.lblnet import is_lbl_address
+from cborg_doctor.cborg import is_lbl_address
 from cborg_doctor.probes.tcp import connect
 
 

@@ -7,8 +7,7 @@ OPENAI_API_KEY) and says precisely what is wrong with its shape.
 from __future__ import annotations
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
+from cborg_doctor.cborg import KEY_PAGE
 
 KEY_MISSING = Code(
     "KEY_MISSING",

@@ -17,6 +17,7 @@ from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_inf
 from .common import (
     BUDGET_EXCEEDED,
     HELPDESK,
+    KEY_PAGE,
     Window,
     budget_exceeded,
     call,
@@ -44,7 +45,7 @@ BUDGET_UNKNOWN = Code(
     Severity.WARN,
     "The gateway did not show any spend or budget ({why}).",
     fix=(
-        "Check your spend on the CBorg key page (https://api.cborg.lbl.gov/key/manage) "
+        "Check your spend on the CBorg key page (" + KEY_PAGE + ") "
         "or ask " + HELPDESK + ".",
     ),
     explain="Neither /key/info nor /user/info gave budget figures (no database behind the "

@@ -15,13 +15,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cborg_doctor.api import Code, Finding, RunContext, Severity
+from cborg_doctor.cborg import HELPDESK, KEY_PAGE
 from cborg_doctor.facts import EGRESS_ADDRESSES, GATEWAY_STALLED_AT, KEY_INFO
 from cborg_doctor.probes import http
 
 from .classify import ErrorKind, GatewayError, classify_error
 
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
-HELPDESK = "scienceit@lbl.gov"
 
 @dataclass(frozen=True)
 class Window:

@@ -12,14 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE, is_lbl_address
 from cborg_doctor.facts import EGRESS_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
-from cborg_doctor.lblnet import is_lbl_address
 from cborg_doctor.probes import proxy
 from cborg_doctor.probes.http import HttpResult, request
 from cborg_doctor.probes.together import together
 
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 TRACE_PATH = "/cdn-cgi/trace"
 
 EGRESS_IP = Code(

@@ -22,15 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE, LBL_RANGES, is_lbl_address
 from cborg_doctor.facts import DNS_ADDRESSES
-from cborg_doctor.lblnet import LBL_RANGES, is_lbl_address
 from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
 
 from .wsl import detect as detect_wsl
 from .wsl import is_vpn_adapter, parse_adapters
 
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 RANGES = ", ".join(str(n) for n in LBL_RANGES)
 
 VPN_ACTIVE = Code(

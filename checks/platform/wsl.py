@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.osfacts import OSFacts, for_context
 from cborg_doctor.timeouts import Deadline
 
@@ -96,7 +97,7 @@ WIN10_STEPS = (
     "This Windows ({build}) is older than Windows 11 22H2, so mirrored mode is not "
     "available. Instead use WSL 1 for this distro, which shares Windows' network and VPN: "
     "`wsl --set-version {distro} 1` from PowerShell; or disconnect the VPN while using "
-    "CBorg from WSL (CBorg then needs your IP authorized at https://api.cborg.lbl.gov/key/manage).",
+    "CBorg from WSL (CBorg then needs your IP authorized at " + KEY_PAGE + ").",
 )
 
 MODES = ("nat", "mirrored", "bridged", "virtioproxy", "none", "wsl1")
