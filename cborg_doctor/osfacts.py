@@ -35,7 +35,6 @@ import platform
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -345,22 +344,20 @@ def resolve_bounded(host: str, timeout: float) -> tuple[str, ...] | None:
     getaddrinfo cannot be cancelled, so it runs in a daemon thread that is
     abandoned (not waited for) after `timeout`.
     """
-    box: list[tuple[str, ...]] = []
+    from .probes.together import together
 
-    def lookup() -> None:
+    def lookup() -> tuple[str, ...] | None:
         try:
             infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError):
-            return
+            return None
         seen: dict[str, None] = {}
         for info in infos:
             seen.setdefault(str(info[4][0]), None)
-        box.append(tuple(seen))
+        return tuple(seen)
 
-    worker = threading.Thread(target=lookup, name="osfacts-resolve", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return box[0] if box else None
+    (found,) = together(lookup, timeout=timeout)
+    return found if isinstance(found, tuple) else None
 
 
 def _psutil_addrs() -> dict[str, list[dict[str, Any]]] | None:

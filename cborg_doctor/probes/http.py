@@ -25,7 +25,6 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,11 +33,12 @@ from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.timeouts import Timeouts
 
 from . import errors, proxy, resolve, trust
+from .family import by_number
+from .family import family as ip_family
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
-FAMILY_NAMES = MappingProxyType({4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"})
 
 
 @dataclass(frozen=True)
@@ -75,15 +75,12 @@ class HttpResult:
 
 
 def family_of(address: str) -> int:
-    return 6 if ":" in address else 4
+    return ip_family(address).number
 
 
-def _family_number(family: int | None) -> int | None:
-    if family in (socket.AF_INET6, 6):
-        return 6
-    if family in (socket.AF_INET, 4):
-        return 4
-    return None
+def _family_number(value: int | None) -> int | None:
+    found = by_number(value)
+    return found.number if found else None
 
 
 def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], float, str]:
@@ -108,9 +105,9 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
         if (found := ctx.fact(reachable_fact(number))) is not None
     }
     if reachable:
-        good = [a for a in order if a in reachable.get(FAMILY_NAMES[family_of(a)], ())]
+        good = [a for a in order if a in reachable.get(ip_family(a).key, ())]
         rest = [a for a in order if a not in good]
-        tested_bad = [a for a in rest if FAMILY_NAMES[family_of(a)] in reachable]
+        tested_bad = [a for a in rest if ip_family(a).key in reachable]
         untested = [a for a in rest if a not in tested_bad]
         order = good + untested + tested_bad
     return order, spent, detail

@@ -102,3 +102,27 @@ def unverified_context() -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def bundle_problem(path: str, directory: bool) -> str | None:
+    """Why a CA file/folder cannot be used, or None when it can."""
+    if not os.path.exists(path):
+        return "does not exist"
+    if directory:
+        if not os.path.isdir(path):
+            return "is not a folder"
+        if not os.access(path, os.R_OK | os.X_OK):
+            return "cannot be read"
+        return None
+    if os.path.isdir(path):
+        return "is a folder, not a file"
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or 'error'})"
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError, OSError):
+        return "holds no usable PEM certificates"
+    return None

@@ -8,8 +8,6 @@ test the path through it, because that is the path the clients take.
 
 from __future__ import annotations
 
-import os
-import ssl
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import PROXY_DECISION
 from cborg_doctor.probes import proxy
+from cborg_doctor.probes.trust import bundle_problem
 
 CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 CA_DIR_VARIABLES = ("SSL_CERT_DIR",)
@@ -71,30 +70,6 @@ CA_BUNDLE_MISSING = Code(
     "holds no certificates.",
 )
 CODES = (PROXY_IN_USE, PROXY_BYPASSED, PROXY_UNSUPPORTED, CA_BUNDLE_MISSING)
-
-
-def bundle_problem(path: str, directory: bool) -> str | None:
-    """Why a CA file/folder cannot be used, or None when it can."""
-    if not os.path.exists(path):
-        return "does not exist"
-    if directory:
-        if not os.path.isdir(path):
-            return "is not a folder"
-        if not os.access(path, os.R_OK | os.X_OK):
-            return "cannot be read"
-        return None
-    if os.path.isdir(path):
-        return "is a folder, not a file"
-    try:
-        with open(path, "rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or 'error'})"
-    try:
-        ssl.create_default_context(cafile=path)
-    except (ssl.SSLError, ValueError, OSError):
-        return "holds no usable PEM certificates"
-    return None
 
 
 def bundle_findings(env: Mapping[str, str]) -> list[Finding]:

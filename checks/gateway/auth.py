@@ -10,20 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
 
+from .account import day, days_until
 from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
-from .common import (
-    IP_NOT_ALLOWED,
-    KEY_PAGE,
-    Reply,
-    Window,
-    call,
-    day,
-    days_until,
-    ip_not_allowed,
-)
+from .gate import IP_NOT_ALLOWED, ip_not_allowed
+from .request import Reply, Window, call
 
 EXPIRY_WARNING_DAYS = 14
 KEY_LIFETIME_DAYS = 365  # CBorg keys expire one year after they are made

@@ -11,20 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import HELPDESK, KEY_PAGE
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 
+from .account import BUDGET_EXCEEDED, budget_exceeded, day, identity, money
 from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
-from .common import (
-    BUDGET_EXCEEDED,
-    HELPDESK,
-    KEY_PAGE,
-    Window,
-    budget_exceeded,
-    call,
-    day,
-    identity,
-    money,
-)
+from .request import Window, call
 
 LOW_PERCENT = 90.0
 

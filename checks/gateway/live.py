@@ -14,27 +14,21 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE, KEY_INFO
 
+from .account import BUDGET_EXCEEDED, budget_exceeded, money
 from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .classify import (
     ErrorKind,
     GatewayError,
     ModelEntry,
     as_number,
+    is_auth_kind,
     parse_cost,
     parse_stream,
     retry_after_seconds,
 )
-from .common import (
-    BUDGET_EXCEEDED,
-    IP_NOT_ALLOWED,
-    Reply,
-    Window,
-    budget_exceeded,
-    call,
-    is_auth_kind,
-    money,
-)
+from .gate import IP_NOT_ALLOWED
 from .models import lookup
+from .request import Reply, Window, call
 
 PROMPT_TEXT = "Reply with the single word: OK"
 

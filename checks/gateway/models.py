@@ -14,13 +14,9 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE
 from cborg_doctor.registry import closest
 
+from .account import money
 from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
-from .common import (
-    Reply,
-    Window,
-    call,
-    money,
-)
+from .request import Reply, Window, call
 
 # Models that add CBorg's system prompt, and the same kind of model without it.
 SYSTEM_PROMPT_MODELS = MappingProxyType(

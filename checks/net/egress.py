@@ -16,6 +16,7 @@ from cborg_doctor.cborg import KEY_PAGE, is_lbl_address
 from cborg_doctor.facts import EGRESS_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy
+from cborg_doctor.probes.family import family as ip_family
 from cborg_doctor.probes.http import HttpResult, request
 from cborg_doctor.probes.together import together
 
@@ -82,7 +83,7 @@ def findings_for(traces: Mapping[str, tuple[dict[str, str], str | None]]) -> tup
     for fields, why in traces.values():
         if why is None:
             ip = fields["ip"]
-            addresses["ipv6" if ":" in ip else "ipv4"] = ip
+            addresses[ip_family(ip).key] = ip
     named = " and ".join(f"{ip} ({'IPv6' if k == 'ipv6' else 'IPv4'})"
                          for k, ip in addresses.items() if ip)
     findings: list[Finding] = []
@@ -95,7 +96,7 @@ def findings_for(traces: Mapping[str, tuple[dict[str, str], str | None]]) -> tup
                   "an LBL address: no authorization needed" if is_lbl_address(ip) else ""]
         shown = "; ".join(e for e in extras if e)
         findings.append(EGRESS_IP.finding(
-            family="IPv6" if ":" in ip else "IPv4", ip=ip, addresses=named,
+            family=ip_family(ip).label, ip=ip, addresses=named,
             where=f" ({shown})" if shown else "", data={"ip": ip, **fields}))
     if not findings:
         reasons = "; ".join(sorted({why for _, why in traces.values() if why})) or "no answer"

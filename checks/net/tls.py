@@ -18,9 +18,9 @@ from cborg_doctor.probes import proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
 from cborg_doctor.probes.together import together
+from cborg_doctor.probes.trust import bundle_problem
 from cborg_doctor.target import is_loopback
 
-from ..config.proxy import bundle_problem
 from .http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
 
 # Issuer names of TLS inspection products (case-insensitive substrings).

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cborg_doctor.api import RunContext
+from cborg_doctor.probes.family import family as ip_family
 from cborg_doctor.probes.together import together
 
 PROBE_PATH = "/health/liveliness"  # LiteLLM's unauthenticated liveness answer, as the http check uses
@@ -64,10 +65,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def _family(address: str) -> str:
-    return "IPv6" if ":" in address else "IPv4"
-
-
 def _classify(result: Any, https: bool) -> tuple[str | None, str]:
     """(failed phase, error) of one `HttpResult`; (None, "") when the gateway answered."""
     if result.error is None and result.status is not None:
@@ -98,8 +95,8 @@ def _probe_round(ctx: RunContext, number: int, live: Callable[[], Attempt] | Non
             if not found.ok:
                 return [Attempt(number, {}, "dns", found.error or "dns", kind="dns")]
             attempts.append(Attempt(number, {"dns": round(found.ms, 2)}, kind="dns"))
-        for family in ("IPv4", "IPv6"):
-            addresses += [a for a in found.addresses if _family(a) == family][:PER_FAMILY]
+        for label in ("IPv4", "IPv6"):
+            addresses += [a for a in found.addresses if ip_family(a).label == label][:PER_FAMILY]
 
     def one(address: str | None) -> Attempt:
         result = http.request(ctx, "GET", PROBE_PATH, address=address, max_body=64 * 1024)
@@ -109,14 +106,14 @@ def _probe_round(ctx: RunContext, number: int, live: Callable[[], Attempt] | Non
             times.pop(failed, None)
             times.pop("total", None)
         return Attempt(number, times, failed, error, address or result.address,
-                       _family(address) if address else "proxy")
+                       ip_family(address).label if address else "proxy")
 
     targets: list[str | None] = list(addresses) if via is None else [None]
     # Each request is bounded (`Timeouts.request`); the join adds the threads' slack.
     found = together(*(lambda a=a: one(a) for a in targets), timeout=ctx.timeouts.check)
     for address, attempt in zip(targets, found, strict=True):
         attempts.append(attempt if isinstance(attempt, Attempt) else Attempt(
-            number, {}, "ttfb", "timeout", address, _family(address) if address else "proxy"))
+            number, {}, "ttfb", "timeout", address, ip_family(address).label if address else "proxy"))
     if live is not None:
         attempts.append(live())
     return attempts
