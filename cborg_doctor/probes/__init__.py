@@ -12,7 +12,8 @@ module          what it does
 ``proxy``       which proxy the user's clients would use (httpx's rules)
 ``trust``       the CAs the clients trust, certifi, the OS store
 ``errors``      exception → error kind → finding code (the map is its docstring)
-``together``    run a few bounded probes at once
+``together``    run a few bounded probes at once (optionally with one timeout for all)
+``family``      which IP family an address is (4/6, ipv4/IPv4, AF_INET/AF_INET6)
 ``route``       route lookups (platform checks)
 ==============  ==============================================================
 
