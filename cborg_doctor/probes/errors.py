@@ -35,7 +35,8 @@ a short *kind* that the checks turn into a finding code. The map::
       httpx.ProxyError (CONNECT refused; 407 is a status)  proxy         HTTP_PROXY_AUTH / TCP_*
       httpx.UnsupportedProtocol, InvalidURL                invalid       (config.base_url)
 
-The kinds are plain strings so results stay plain data (JSON, reports, tests).
+A kind is a `Kind`: a str Enum, so it compares equal to its text (``"timeout"``)
+and results stay plain data (JSON, reports, tests).
 """
 
 from __future__ import annotations
@@ -44,7 +45,40 @@ import errno
 import socket
 import ssl
 from collections.abc import Iterator
+from enum import Enum
 from types import MappingProxyType
+
+
+class Kind(str, Enum):
+    """What went wrong, in one word (the middle column of the module's table)."""
+
+    NXDOMAIN = "nxdomain"
+    NO_ANSWER = "no_answer"
+    SERVFAIL = "servfail"
+    REFUSED_DNS = "refused_dns"
+    NO_NAMESERVER = "no_nameserver"
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    NO_ROUTE = "no_route"
+    RESET = "reset"
+    FAILED = "failed"
+    UNTRUSTED = "untrusted"
+    HOSTNAME = "hostname"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    TLS = "tls"
+    TLS_TIMEOUT = "tls_timeout"
+    TOO_SLOW = "too_slow"
+    PROTOCOL = "protocol"
+    PROXY = "proxy"
+    INVALID = "invalid"
+
+    def __str__(self) -> str:  # the text, in f-strings and reports alike
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
 NO_ROUTE_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -53,33 +87,33 @@ RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 
 # OpenSSL X509_V_ERR_* numbers that ssl.SSLCertVerificationError carries.
 _VERIFY_KIND = MappingProxyType({
-    2: "untrusted",  # unable to get issuer certificate
-    9: "not_yet_valid",
-    10: "expired",
-    18: "untrusted",  # self-signed leaf
-    19: "untrusted",  # self-signed certificate in chain
-    20: "untrusted",  # unable to get local issuer certificate
-    21: "untrusted",  # unable to verify the first certificate
-    62: "hostname",
+    2: Kind.UNTRUSTED,  # unable to get issuer certificate
+    9: Kind.NOT_YET_VALID,
+    10: Kind.EXPIRED,
+    18: Kind.UNTRUSTED,  # self-signed leaf
+    19: Kind.UNTRUSTED,  # self-signed certificate in chain
+    20: Kind.UNTRUSTED,  # unable to get local issuer certificate
+    21: Kind.UNTRUSTED,  # unable to verify the first certificate
+    62: Kind.HOSTNAME,
 })
 
 # Which finding code each kind becomes, per phase (checks declare the codes).
-TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT", "no_route": "NO_ROUTE"})
+TCP_CODE = MappingProxyType({Kind.REFUSED: "TCP_REFUSED", Kind.TIMEOUT: "TCP_TIMEOUT", Kind.NO_ROUTE: "NO_ROUTE"})
 DNS_CODE = MappingProxyType({
-    "nxdomain": "DNS_NXDOMAIN",
-    "timeout": "DNS_TIMEOUT",
-    "servfail": "DNS_FAILED",
-    "refused_dns": "DNS_FAILED",
-    "no_nameserver": "DNS_FAILED",
-    "dns": "DNS_FAILED",
+    Kind.NXDOMAIN: "DNS_NXDOMAIN",
+    Kind.TIMEOUT: "DNS_TIMEOUT",
+    Kind.SERVFAIL: "DNS_FAILED",
+    Kind.REFUSED_DNS: "DNS_FAILED",
+    Kind.NO_NAMESERVER: "DNS_FAILED",
+    Kind.DNS: "DNS_FAILED",
 })
 TLS_CODE = MappingProxyType({
-    "untrusted": "TLS_UNTRUSTED",
-    "hostname": "TLS_HOSTNAME_MISMATCH",
-    "expired": "TLS_EXPIRED",
-    "not_yet_valid": "TLS_CLOCK_SKEW",
-    "tls_timeout": "TLS_TIMEOUT",
-    "timeout": "TLS_TIMEOUT",
+    Kind.UNTRUSTED: "TLS_UNTRUSTED",
+    Kind.HOSTNAME: "TLS_HOSTNAME_MISMATCH",
+    Kind.EXPIRED: "TLS_EXPIRED",
+    Kind.NOT_YET_VALID: "TLS_CLOCK_SKEW",
+    Kind.TLS_TIMEOUT: "TLS_TIMEOUT",
+    Kind.TIMEOUT: "TLS_TIMEOUT",
 })
 
 
@@ -92,39 +126,39 @@ def chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def classify_os_error(exc: BaseException) -> str:
+def classify_os_error(exc: BaseException) -> Kind:
     """A socket-level error's kind."""
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "timeout"
+        return Kind.TIMEOUT
     if isinstance(exc, ConnectionRefusedError):
-        return "refused"
+        return Kind.REFUSED
     if isinstance(exc, socket.gaierror):
         return classify_gai_error(exc)
     if isinstance(exc, OSError):
         if exc.errno in NO_ROUTE_ERRNOS:
-            return "no_route"
+            return Kind.NO_ROUTE
         if exc.errno in RESET_ERRNOS or isinstance(exc, ConnectionResetError):
-            return "reset"
-    return "failed"
+            return Kind.RESET
+    return Kind.FAILED
 
 
-def classify_gai_error(exc: socket.gaierror) -> str:
+def classify_gai_error(exc: socket.gaierror) -> Kind:
     number = exc.errno
     if number == socket.EAI_NONAME:
-        return "nxdomain"
+        return Kind.NXDOMAIN
     if number == getattr(socket, "EAI_NODATA", object()):
-        return "no_answer"
-    return "dns"
+        return Kind.NO_ANSWER
+    return Kind.DNS
 
 
-def classify_ssl_error(exc: ssl.SSLError) -> str:
+def classify_ssl_error(exc: ssl.SSLError) -> Kind:
     """A TLS error's kind; certificate problems are told apart by OpenSSL's verify code."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return _VERIFY_KIND.get(exc.verify_code, "untrusted")
-    return "tls"
+        return _VERIFY_KIND.get(exc.verify_code, Kind.UNTRUSTED)
+    return Kind.TLS
 
 
-def classify(exc: BaseException, *, phase: str = "") -> str:
+def classify(exc: BaseException, *, phase: str = "") -> Kind:
     """Any probe exception's kind. `phase` ("connect", "tls", "read") breaks ties for timeouts."""
     names = [type(item).__name__ for item in chain(exc)]
     for item in chain(exc):
@@ -132,23 +166,23 @@ def classify(exc: BaseException, *, phase: str = "") -> str:
             return classify_ssl_error(item)
     outer = type(exc).__name__
     if outer in ("ConnectTimeout", "PoolTimeout"):
-        return "tls_timeout" if phase == "tls" else "timeout"
+        return Kind.TLS_TIMEOUT if phase == "tls" else Kind.TIMEOUT
     if outer in ("ReadTimeout", "WriteTimeout"):
-        return "timeout"
+        return Kind.TIMEOUT
     if outer == "ProxyError":
-        return "proxy"
+        return Kind.PROXY
     if outer in ("UnsupportedProtocol", "InvalidURL"):
-        return "invalid"
+        return Kind.INVALID
     for item in chain(exc):
         if isinstance(item, OSError) and not isinstance(item, ssl.SSLError):
             kind = classify_os_error(item)
             if kind != "failed":
                 return kind
     if any(n in ("RemoteProtocolError", "LocalProtocolError", "ProtocolError") for n in names):
-        return "protocol"
+        return Kind.PROTOCOL
     if any("Timeout" in n for n in names):
-        return "timeout"
-    return "failed"
+        return Kind.TIMEOUT
+    return Kind.FAILED
 
 
 def describe(exc: BaseException) -> str:
