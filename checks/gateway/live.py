@@ -13,6 +13,7 @@ from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE, KEY_INFO
+from cborg_doctor.timeouts import Timeouts
 
 from .account import BUDGET_EXCEEDED, budget_exceeded, money
 from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
@@ -177,7 +178,8 @@ def run(ctx: RunContext) -> Outcome:
     result = streamed.result
     if result.error in ("timeout", "too_slow") or (result.status is None and not result.body):
         if result.error in ("timeout", "too_slow"):
-            limit = streamed.timeout * (2 if result.error == "too_slow" else 1)
+            limits = Timeouts.from_option(streamed.timeout)  # the request's own limits
+            limit = limits.request if result.error == "too_slow" else limits.operation
             return Outcome("timed out", [LIVE_TIMEOUT.finding(
                 model=model, seconds=round(limit, 1), detail=result.detail or result.error)],
                 data)
