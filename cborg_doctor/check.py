@@ -65,6 +65,9 @@ class Check:
     uses: tuple[str, ...] = ()
     order: int = PLUGIN_ORDER
     opt_in: str | None = None  # an Options attribute that must be true, e.g. "live"
+    # With `opt_in` given, this check joins an ``--only`` selection by itself
+    # (``--only config.base_url --repeat 3`` repeats the probes; ``--live`` does not).
+    joins_only: bool = False
     description: str = ""
     # The check's time bound when its work grows with an option (``--repeat N``);
     # default `Timeouts.check`.

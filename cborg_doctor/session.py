@@ -79,9 +79,10 @@ def run_diagnosis(
 
 
 def requested(registry: Registry, options: Options) -> tuple[str, ...]:
-    """Opt-in checks whose option was given (``--live``, ``--repeat N``)."""
+    """Opt-in checks that their option alone selects (``--repeat N``: `Check.joins_only`)."""
     return tuple(c.id for c in registry.checks
-                 if c.opt_in and getattr(options, c.opt_in, False) and c.id not in options.only)
+                 if c.opt_in and c.joins_only and getattr(options, c.opt_in, False)
+                 and c.id not in options.only)
 
 
 @dataclass(frozen=True)

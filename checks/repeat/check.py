@@ -187,6 +187,7 @@ CHECK = Check(
     codes=CODES,
     order=170,
     opt_in="repeat",
+    joins_only=True,
     bound=_bound,
     description="the request path probed again N times: failure rate per phase, latency "
     "percentiles",
