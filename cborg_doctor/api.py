@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
 from .context import RunContext
-from .findings import Cause, Code, Finding, Severity, Status
+from .findings import Cause, Code, Finding, RootCause, Severity, Status
 from .options import Options
 from .target import Target
 
@@ -21,6 +21,7 @@ __all__ = [
     "Finding",
     "Options",
     "Outcome",
+    "RootCause",
     "RunContext",
     "Severity",
     "Status",

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .findings import Cause, Code, Finding, Status
+from .findings import Code, Finding, RootCause, Status
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -50,7 +50,7 @@ class Outcome:
     # check is reported as `skip` with this reason, and checks needing it wait on others.
     skipped_because: str | None = None
     # The earlier finding that explains this check's failure (the verdict names it).
-    explained_by: Cause | None = None
+    explained_by: RootCause | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     skipped_because: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
-    explained_by: Cause | None = None
+    explained_by: RootCause | None = None
 
     @property
     def usable(self) -> bool:

@@ -184,8 +184,12 @@ def explain(registry: Registry, code: str, out: TextIO) -> None:
     out.write(f"{fill(found.summary, {})}\n")
     if found.explain:
         out.write(f"\n{found.explain}\n")
+    for cause in found.causes.values():  # a run prints only the steps of the cause it found
+        out.write(f"\nWhen {fill(cause.when, {})}:\n")
+        for n, step in enumerate(cause.fix, 1):
+            out.write(f"  {n}. {fill(step, {})}\n")
     if found.fix:
-        out.write("\nHow to fix:\n")
+        out.write("\nAlso:\n" if found.causes else "\nHow to fix:\n")
         for n, step in enumerate(found.fix, 1):
             out.write(f"  {n}. {fill(step, {})}\n")
 
@@ -320,9 +324,10 @@ def _scrub_all_keys(text: str, keys_seen: list[ApiKey]) -> str:
     """Scrub outside a run: the run's key if it got that far, and every key the environment holds."""
     import os
 
+    from .probes.proxy import passwords
     from .secrets import KEY_VARIABLES, ApiKey, Scrubber
 
     keys = [*keys_seen, *(ApiKey(os.environ[n], n) for n in KEY_VARIABLES if os.environ.get(n))]
     for key in keys:
         text = Scrubber(key)(text)
-    return Scrubber(None)(text)
+    return Scrubber(None, passwords(os.environ))(text)  # proxy logins too

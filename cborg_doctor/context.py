@@ -95,7 +95,9 @@ class RunContext:
 
     @property
     def scrub(self) -> Scrubber:
-        return Scrubber(self.key)
+        from .probes.proxy import passwords
+
+        return Scrubber(self.key, passwords(self.env))
 
     def result(self, check_id: str) -> CheckResult | None:
         with self._lock:

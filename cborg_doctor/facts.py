@@ -18,6 +18,8 @@ starts it afterwards: nobody polls for a fact.
     AUTH_ERRORS        auth                     list[gateway.classify.GatewayError]
     CATALOGUE          models                   list[gateway.classify.ModelEntry]
     GATEWAY_STALLED_AT any gateway request      float: monotonic time the first stall began
+    CLIENT_SETUPS      config.clients           list[clients.model.ClientEntry] meant for CBorg
+    CLIENT_ROOTS       config.clients           clients.files.Roots: how it showed paths
 
 An ``AddressFact`` is ``{"host", "ipv4": [...], "ipv6": [...], "order": [...],
 "source"}`` (`probes.resolve.Lookup.to_fact`).
@@ -31,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     import ssl
 
+    from cborg_doctor_checks.clients.files import Roots
+    from cborg_doctor_checks.clients.model import ClientEntry
     from cborg_doctor_checks.gateway.classify import GatewayError, KeyInfo, ModelEntry
 
     from .probes.proxy import ProxyDecision
@@ -61,6 +65,8 @@ KEY_INFO: Fact[KeyInfo | None] = Fact("gateway.key_info")
 AUTH_ERRORS: Fact[list[GatewayError]] = Fact("gateway.auth_errors")
 CATALOGUE: Fact[list[ModelEntry]] = Fact("gateway.catalogue")
 GATEWAY_STALLED_AT: Fact[float] = Fact("gateway.stalled_at")
+CLIENT_SETUPS: Fact[list[ClientEntry]] = Fact("clients.setups")
+CLIENT_ROOTS: Fact[Roots] = Fact("clients.roots")
 
 
 def reachable(family: int) -> Fact[list[str]]:

@@ -7,7 +7,7 @@ reports; `--explain CODE` prints the same `Code`, so the two never drift apart.
 Root-cause links are fields, not conventions: a `Code` may declare the checks whose
 failures it `explains` (WSL in NAT mode behind a VPN explains a DNS timeout) and
 whether a failure `blocks` the checks that need its check; a check's `Outcome`
-may name the earlier finding it is `explained_by` (a `Cause`). The report's
+may name the earlier finding it is `explained_by` (a `RootCause`). The report's
 verdict reads these fields.
 
 Fix steps and messages are `str.format` templates: the check fills in the facts
@@ -73,8 +73,8 @@ def fill(template: str, facts: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Cause:
-    """Names the finding that explains a failure: ``Cause("dns", "DNS_INCONSISTENT")``."""
+class RootCause:
+    """Names the finding that explains a failure: ``RootCause("dns", "DNS_INCONSISTENT")``."""
 
     check: str
     code: str
@@ -114,6 +114,14 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """One of the causes a code covers, with the fix steps for that cause alone."""
+
+    when: str  # what the doctor saw, for --explain: "the name server answered SERVFAIL"
+    fix: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Code:
     """A stable finding code with its meaning and fix text: the one source of truth.
 
@@ -130,6 +138,9 @@ class Code:
     explain: str = ""
     explains: tuple[str, ...] = ()  # check ids whose failures a finding of this code explains
     blocks: bool = True  # False: a failure of this code does not stop the checks after it
+    # A code several causes share gives each its own steps: a finding made with
+    # ``cause=`` carries that cause's steps (then the common `fix`), never the others'.
+    causes: Mapping[str, Cause] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         if not CODE_PATTERN.match(self.code):
@@ -143,15 +154,18 @@ class Code:
         extra_fix: tuple[str, ...] = (),
         data: Mapping[str, Any] | None = None,
         blocks: bool | None = None,
+        cause: str | None = None,
         **facts: Any,
     ) -> Finding:
         """Make a finding; `message` and the fix steps are filled with `facts`.
-        `blocks` overrides the code's own for this finding."""
+        `blocks` overrides the code's own for this finding; `cause` picks that cause's
+        steps."""
+        own = self.causes[cause].fix if cause is not None and cause in self.causes else ()
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             message=fill(message if message is not None else self.summary, facts),
-            fix=tuple(fill(step, facts) for step in (*self.fix, *extra_fix)),
+            fix=tuple(fill(step, facts) for step in (*own, *self.fix, *extra_fix)),
             data=dict(data or {}),
             explains=self.explains,
             blocks=self.blocks if blocks is None else blocks,

@@ -53,6 +53,11 @@ class Options:
         """Every limit of the run, derived from `timeout` (see `cborg_doctor.timeouts`)."""
         return Timeouts.from_option(self.timeout)
 
+    @property
+    def check_time_bound(self) -> float:
+        """`Timeouts.check` (kept for plugins and callers that read it here)."""
+        return self.timeouts.check
+
 
 def parse_nameserver(text: str) -> tuple[str, int]:
     """``ADDR[:PORT]`` → (address, port); IPv6 as ``::1`` or ``[::1]:5353``."""

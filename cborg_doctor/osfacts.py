@@ -11,7 +11,8 @@ fact                live (`LiveOSFacts`)                        recorded (`Recor
 ``read_text(p)``    file ``p`` under ``/``                      file ``p`` under ``"root"``
 ``command(name)``   one of `COMMANDS`, killed after a timeout   ``"commands"[name]``
 ``snapshot()``      psutil interfaces, stats, process names     ``"psutil"``
-``resolve(host)``   ``getaddrinfo`` in a thread, bounded        ``"resolve"[host]``
+``resolve(host)``   ``getaddrinfo`` in a thread, bounded        ``"resolve"[host]`` (a list,
+                                                                or ``{"error": "..."}``)
 ``route(addr)``     `cborg_doctor.probes.route`                 ``"routes"[addr]``
 ==================  ==========================================  ===========================
 
@@ -35,6 +36,7 @@ import platform
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -141,6 +143,21 @@ class Snapshot:
         return None
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """A host's addresses, or why there are none: ``timeout`` (the bound was hit) or the
+    resolver's own words ("Temporary failure in name resolution")."""
+
+    addresses: tuple[str, ...] = ()
+    error: str = ""
+    seconds: float = 0.0  # the bound, for "timeout"
+
+    def why(self) -> str:
+        if self.error == "timeout":
+            return f"did not resolve within {self.seconds:g} s"
+        return f"did not resolve: {self.error}" if self.error else "did not resolve"
+
+
 class OSFacts(Protocol):
     """What the platform checks may ask about the machine."""
 
@@ -157,7 +174,7 @@ class OSFacts(Protocol):
 
     def snapshot(self) -> Snapshot: ...
 
-    def resolve(self, host: str, timeout: float) -> tuple[str, ...] | None: ...
+    def resolve(self, host: str, timeout: float) -> Resolution: ...
 
     def route(self, address: str, port: int) -> route_probe.LocalRoute: ...
 
@@ -292,7 +309,7 @@ class LiveOSFacts:
     def snapshot(self) -> Snapshot:
         return snapshot_from_record(self.record())
 
-    def resolve(self, host: str, timeout: float) -> tuple[str, ...] | None:
+    def resolve(self, host: str, timeout: float) -> Resolution:
         return resolve_bounded(host, timeout)
 
     def route(self, address: str, port: int) -> route_probe.LocalRoute:
@@ -338,26 +355,30 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-def resolve_bounded(host: str, timeout: float) -> tuple[str, ...] | None:
-    """The system resolver's addresses for `host`, or None if it fails or is slow.
+def resolve_bounded(host: str, timeout: float) -> Resolution:
+    """The system resolver's addresses for `host`, or why it gave none, within `timeout`.
 
     getaddrinfo cannot be cancelled, so it runs in a daemon thread that is
     abandoned (not waited for) after `timeout`.
     """
-    from .probes.together import together
+    box: list[Resolution] = []
 
-    def lookup() -> tuple[str, ...] | None:
+    def lookup() -> None:
         try:
             infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError):
-            return None
+        except (OSError, UnicodeError) as exc:
+            box.append(Resolution(error=str(getattr(exc, "strerror", None) or exc
+                                            or type(exc).__name__)))
+            return
         seen: dict[str, None] = {}
         for info in infos:
             seen.setdefault(str(info[4][0]), None)
-        return tuple(seen)
+        box.append(Resolution(tuple(seen)))
 
-    (found,) = together(lookup, timeout=timeout)
-    return found if isinstance(found, tuple) else None
+    worker = threading.Thread(target=lookup, name="osfacts-resolve", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return box[0] if box else Resolution(error="timeout", seconds=timeout)
 
 
 def _psutil_addrs() -> dict[str, list[dict[str, Any]]] | None:
@@ -487,9 +508,13 @@ class RecordedOSFacts:
     def snapshot(self) -> Snapshot:
         return snapshot_from_record(self.psutil)
 
-    def resolve(self, host: str, timeout: float) -> tuple[str, ...] | None:
+    def resolve(self, host: str, timeout: float) -> Resolution:
         found = self.resolved.get(host)
-        return tuple(str(a) for a in found) if isinstance(found, Sequence) and found else None
+        if isinstance(found, Mapping) and found.get("error"):
+            return Resolution(error=str(found["error"]))
+        if isinstance(found, Sequence) and not isinstance(found, str) and found:
+            return Resolution(tuple(str(a) for a in found))
+        return Resolution(error="the recording holds no answer for it")
 
     def route(self, address: str, port: int) -> route_probe.LocalRoute:
         entry = self.routes.get(address)

@@ -3,7 +3,7 @@
 Every output format reads this one object. `verdict` is the single most likely
 root cause: the first failing finding in run order (else the first warning),
 unless that check names an earlier finding as its explanation
-(``CheckResult.explained_by``, a `Cause`), or an earlier warning or failure
+(``CheckResult.explained_by``, a `RootCause`), or an earlier warning or failure
 declares that it explains failures of that check (``Finding.explains``, from its
 `Code`: WSL in NAT mode behind a VPN explains a DNS failure).
 """
@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 from .check import CheckResult
 from .exitcodes import ExitCode
-from .findings import Cause, Finding, Severity, Status
+from .findings import Finding, RootCause, Severity, Status
 from .options import FailOn
 
 SCHEMA = "cborg-doctor/report/v1"
@@ -106,7 +106,7 @@ def find_verdict(checks: tuple[CheckResult, ...]) -> Verdict | None:
     return Verdict(check.id, finding.code, finding.message, finding.fix)
 
 
-def _explanation(checks: tuple[CheckResult, ...], ref: Cause | None) -> tuple[CheckResult, Finding] | None:
+def _explanation(checks: tuple[CheckResult, ...], ref: RootCause | None) -> tuple[CheckResult, Finding] | None:
     if ref is None:
         return None
     for check in checks:

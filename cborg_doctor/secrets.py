@@ -108,7 +108,7 @@ def _read_key_file(path: str) -> str:
 class Scrubber:
     """Replaces the key (and anything key-shaped) with its fingerprint."""
 
-    def __init__(self, key: ApiKey | None) -> None:
+    def __init__(self, key: ApiKey | None, passwords: tuple[str, ...] = ()) -> None:
         secrets: set[str] = set()
         if key is not None:
             raw = key.reveal()
@@ -118,9 +118,14 @@ class Scrubber:
         # Longest first, so a key is not half-replaced by its stripped twin.
         self._secrets = sorted(secrets, key=len, reverse=True)
         self._mark = key.fingerprint if key is not None else "…"
+        # Proxy passwords (from user:password@ in proxy URLs) are secrets like the key.
+        self._passwords = sorted({p for p in passwords if len(p) >= 3}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, self._mark)
+        for password in self._passwords:
+            if password in text:
+                text = text.replace(password, "***")
         return _KEYLIKE.sub(lambda m: fingerprint(m.group(0)), text)

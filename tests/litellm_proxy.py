@@ -152,10 +152,11 @@ class _Running:
     failure: str | None
 
 
-def start_proxy(folder: Path) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
-    """Write the config and custom auth, start LiteLLM, wait for liveliness (bounded)."""
+def start_proxy(folder: Path, config_text: str = CONFIG) -> tuple[subprocess.Popen[bytes], LiteLLMProxy]:
+    """Write the config (default: `CONFIG`) and custom auth, start LiteLLM, wait for
+    liveliness (bounded)."""
     config = folder / "config.yaml"
-    config.write_text(CONFIG.replace("{master_key}", MASTER_KEY), encoding="utf-8")
+    config.write_text(config_text.replace("{master_key}", MASTER_KEY), encoding="utf-8")
     (folder / "custom_auth.py").write_text(
         CUSTOM_AUTH.replace("{broke}", BROKE_PREFIX)
         .replace("{expired}", EXPIRED_PREFIX)

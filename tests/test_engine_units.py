@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cborg_doctor.check import Check, CheckResult, Outcome
-from cborg_doctor.findings import Cause, Code, Finding, Severity, Status
+from cborg_doctor.findings import Code, Finding, RootCause, Severity, Status
 from cborg_doctor.options import parse_nameserver
 from cborg_doctor.registry import SelectionError, build_registry, closest, order_checks
 from cborg_doctor.report import find_verdict
@@ -179,7 +179,7 @@ def test_verdict_follows_declared_explanations() -> None:
     assert find_verdict(results).code == "WSL_NAT_VPN"  # type: ignore[union-attr]
     egress = Finding("EGRESS_IP", Severity.INFO, "ip")
     auth = replace(_result("auth", Status.FAIL, Finding("IP_NOT_ALLOWED", Severity.FAIL, "403")),
-                   explained_by=Cause("egress", "EGRESS_IP"))
+                   explained_by=RootCause("egress", "EGRESS_IP"))
     assert find_verdict((_result("egress", Status.PASS, egress), auth)).code == "EGRESS_IP"  # type: ignore[union-attr]
 
 

@@ -259,6 +259,8 @@ def test_stale_hosts_entry_disagrees_with_dns(pair: Pair) -> None:
     finding = _finding(report, "dns", "DNS_INCONSISTENT")
     assert f"the system gives 10.231.0.99, the name servers ({SRV4}) give {SRV4}" in (
         finding["message"])
+    assert finding["fix"] == [f"Remove the line `10.231.0.99 {NAME}` from /etc/hosts: it sends "
+                              f"{NAME} to 10.231.0.99, away from what DNS gives ({SRV4})."]
     # The clients follow the hosts file and cannot connect; the verdict names the cause.
     assert _check(report, "net.ipv4")["status"] == "fail"
     assert report["verdict"]["code"] == "DNS_INCONSISTENT"
@@ -288,6 +290,7 @@ def test_system_resolver_that_never_answers(pair: Pair) -> None:
     code, report, _ = pair.doctor("--base-url", f"https://{NAME}:{port}")
     assert _statuses(report) == statuses("dns"), report
     finding = _finding(report, "dns", "DNS_TIMEOUT")
-    assert finding["message"] == f"No DNS answer for {NAME} from the system resolver within 1 s."
+    assert finding["message"] == (f"No DNS answer for {NAME} within 1 s: the name server {SRV4} "
+                                  "(from /etc/resolv.conf) did not answer.")
     assert _check(report, "dns")["data"]["direct"]["error"] == "timeout"
     assert code == 1

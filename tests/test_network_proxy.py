@@ -37,7 +37,8 @@ def test_proxy_login_required(lab: Lab) -> None:
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
     finding = seen.finding("tls", "HTTP_PROXY_AUTH")
-    assert f"The proxy {proxy.url} wants a login (HTTP 407 on CONNECT)" in finding["message"]
+    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) wants a login (HTTP 407 on CONNECT); it " \
+           "offers Basic." == finding["message"]
     assert seen.report["verdict"]["code"] == "HTTP_PROXY_AUTH"
 
 
@@ -55,8 +56,9 @@ def test_proxy_down_is_the_root_cause(lab: Lab) -> None:
     closed = nf.closed_port()
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": f"http://127.0.0.1:{closed}"})
     expect(seen, {**statuses("net.ipv4", net_ipv6="skip"), "config.proxy": "pass"})
-    message = seen.finding("net.ipv4", "TCP_REFUSED")["message"]
-    assert f"TCP to the proxy 127.0.0.1 port {closed} is refused" in message
+    message = seen.finding("net.ipv4", "PROXY_DOWN")["message"]
+    assert f"TCP to 127.0.0.1 port {closed} is refused" in message
+    assert seen.codes("net.ipv4") == ["PROXY_DOWN"]
 
 
 def test_no_proxy_sends_the_gateway_direct(lab: Lab) -> None:
@@ -84,9 +86,11 @@ def test_proxy_name_that_does_not_resolve(lab: Lab) -> None:
     lab.name(mode="nxdomain", name="proxy.corp.test")
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": "http://proxy.corp.test:3128"})
     expect(seen, {**statuses("dns"), "config.proxy": "pass"})
-    message = seen.finding("dns", "DNS_NXDOMAIN")["message"]
-    assert message.startswith("The proxy's host name cannot be resolved: proxy.corp.test does "
-                              "not exist")
+    finding = seen.finding("dns", "DNS_NXDOMAIN")
+    assert finding["message"].startswith("The proxy's host name cannot be resolved: "
+                                         "proxy.corp.test does not exist")
+    assert len(finding["fix"]) == 1 and "Check the proxy's host name (proxy.corp.test) in " \
+        "HTTPS_PROXY" in finding["fix"][0]
 
 
 def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
@@ -95,8 +99,9 @@ def test_proxy_that_refuses_the_gateway(lab: Lab) -> None:
     proxy.hosts.clear()  # it now refuses to leave loopback for gateway.test: 502
     seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": proxy.url})
     expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
-    message = seen.finding("tls", "HTTP_NOT_GATEWAY")["message"]
-    assert "the proxy answered CONNECT with HTTP/1.1 502 Bad Gateway" in message
+    message = seen.finding("tls", "HTTP_PROXY_DENIED")["message"]
+    assert f"The proxy {proxy.url} (from $HTTPS_PROXY) could not open a tunnel to gateway.test:" \
+           f"{port}: HTTP 502, 'refusing to leave loopback'." == message
 
 
 def test_https_proxy_tunnels_tls_inside_tls(lab: Lab) -> None:
@@ -122,3 +127,34 @@ def test_proxy_by_name_is_resolved_by_the_name_server(lab: Lab) -> None:
     assert ("proxy.test", "A") in lab.dns.queries
     assert seen.check("http")["data"]["via_proxy"] == url
     assert len(proxy.tunnels) >= 3
+
+
+def test_plain_http_through_a_proxy_that_wants_a_login(lab: Lab) -> None:
+    server = lab.serve(nf.litellm(), tls=None)
+    proxy = _proxy(lab, require_auth="alice:pa55")
+    proxy.hosts["127.0.0.1"] = "127.0.0.1"
+    seen = lab.doctor(base_url=f"http://127.0.0.1:{server.port}", only=ALL,
+                      env={"HTTP_PROXY": proxy.url})
+    expect(seen, {**statuses("http", net_ipv6="skip"), "config.proxy": "pass"})
+    finding = seen.finding("http", "HTTP_PROXY_AUTH")
+    assert finding["message"] == (f"The proxy {proxy.url} (from $HTTP_PROXY) wants a login (HTTP 407 "
+                                  "on the request); it offers Basic.")
+    assert "`export HTTP_PROXY=http://USER:PASSWORD@127.0.0.1:" in finding["fix"][0]
+
+
+def test_a_proxy_echoing_the_login_in_its_refusal_never_shows_it(lab: Lab) -> None:
+    port = lab.gateway(families=(4,))
+
+    def echo(request: nf.Request, conn) -> None:
+        page = (f"<html><title>Denied {request.headers.get('proxy-authorization')}</title>"
+                f"<p>you sent {request.headers.get('proxy-authorization')} pa55word</p></html>")
+        nf.respond(conn, 403, page, {"content-type": "text/html",
+                                     "x-squid-error": "ERR_ACCESS_DENIED pa55word"})
+
+    proxy = lab.serve(echo, tls=None)
+    url = f"http://alice:pa55word@127.0.0.1:{proxy.port}"
+    seen = lab.doctor(port=port, only=ALL, env={"HTTPS_PROXY": url})
+    expect(seen, {**statuses("tls", net_ipv6="skip"), "config.proxy": "pass"})
+    assert "X-Squid-Error: ERR_ACCESS_DENIED ***" in seen.finding("tls", "HTTP_PROXY_DENIED")["message"]
+    assert "pa55word" not in seen.everything
+    assert "YWxpY2U6cGE1NXdvcmQ=" not in seen.everything  # base64 of alice:pa55word

@@ -126,8 +126,10 @@ def _cert(issuer: str, org: str) -> PeerCert:
 
 
 def test_interception_products_by_issuer() -> None:
-    assert interception_product(_cert("Zscaler Intermediate Root CA", "Zscaler Inc.")) == "zscaler"
-    assert interception_product(_cert("FG3H0E5819903456", "Fortinet")) == "fortinet"
+    zscaler = interception_product(_cert("Zscaler Intermediate Root CA", "Zscaler Inc."))
+    fortinet = interception_product(_cert("FG3H0E5819903456", "Fortinet"))
+    assert zscaler is not None and zscaler.name == "Zscaler"
+    assert fortinet is not None and fortinet.name == "Fortinet FortiGate"
     assert interception_product(_cert("WE1", "Google Trust Services")) is None
 
 

@@ -174,8 +174,10 @@ def test_windows_text_encodings_are_decoded() -> None:
 
 
 def test_resolve_is_bounded_and_local_names_resolve() -> None:
-    assert "127.0.0.1" in (osfacts.resolve_bounded("localhost", 5.0) or ())
-    assert osfacts.resolve_bounded("name.invalid", 5.0) is None
+    assert "127.0.0.1" in osfacts.resolve_bounded("localhost", 5.0).addresses
+    missing = osfacts.resolve_bounded("name.invalid", 5.0)
+    assert missing.addresses == () and missing.error and missing.error != "timeout"
+    assert missing.why().startswith("did not resolve: ")
 
 
 def test_replay_variable_selects_recorded_facts(tmp_path: Path) -> None:

@@ -74,9 +74,14 @@ def test_cause_cycles_do_not_hang() -> None:
 
 
 def test_the_map_in_the_docstring_names_every_code() -> None:
+    from cborg_doctor_checks.net.dns import DNS_CODE
+    from cborg_doctor_checks.net.tcp import TCP_CODE
+
     doc = errors.__doc__ or ""
-    for code in {*errors.TCP_CODE.values(), *errors.DNS_CODE.values(), *errors.TLS_CODE.values()}:
+    for code in {*TCP_CODE.values(), *DNS_CODE.values(), *errors.TLS_CODE.values()}:
         assert code in doc
+    for kind in DNS_CODE:
+        assert kind == "network_down" or f" {kind} " in doc
 
 
 def test_certificate_facts_from_der(tmp_path: Path) -> None:

@@ -52,8 +52,18 @@ def test_failures(dns: nf.DnsServer, name: str, kind: str) -> None:
 
 
 def test_no_name_server_listening() -> None:
-    found = direct_lookup("any.test", [("127.0.0.1", nf.closed_port())], 0.5)
-    assert not found.ok and found.error in ("timeout", "dns")
+    port = nf.closed_port()
+    found = direct_lookup("any.test", [("127.0.0.1", port)], 0.5)
+    assert not found.ok and found.error == "dns_closed"
+    assert found.detail == f"nothing listens for DNS at 127.0.0.1:{port} (port unreachable)"
+    assert found.failed_servers == ((f"127.0.0.1:{port}", "dns_closed"),)
+
+
+def test_a_silent_server_stays_a_timeout_and_is_named(dns: nf.DnsServer) -> None:
+    found = _ask(dns, "silent.test")
+    assert found.error == "timeout"
+    assert found.failed_servers == ((f"127.0.0.1:{dns.port}", "timeout"),)
+    assert found.source == "--nameserver"
 
 
 def test_localhost_comes_from_the_hosts_file() -> None:

@@ -5,14 +5,19 @@ a short *kind* that the checks turn into a finding code. The map::
 
     exception (walked through __cause__/__context__)       kind          code
     ───────────────────────────────────────────────────   ───────────   ──────────────────────
-    DNS
+    DNS  (dnspython's exceptions; getaddrinfo's EAI_* numbers)
       socket.gaierror EAI_NONAME / dns.resolver.NXDOMAIN   nxdomain      DNS_NXDOMAIN
-      dns.resolver.NoAnswer, EAI_NODATA                    no_answer     DNS_NO_IPV6 (AAAA)
-      dns.resolver.LifetimeTimeout, our resolve bound      timeout       DNS_TIMEOUT
-      dns.resolver.NoNameservers (SERVFAIL)                servfail      DNS_FAILED
-      dns.resolver.NoNameservers (REFUSED)                 refused_dns   DNS_FAILED
+      dns.resolver.NoAnswer, EAI_NODATA, EAI_ADDRFAMILY    no_answer     DNS_NO_IPV6 (AAAA)
+      dns.exception.Timeout (LifetimeTimeout), our bound   timeout       DNS_TIMEOUT
+      dns.resolver.NoNameservers, a SERVFAIL answer        servfail      DNS_FAILED
+      dns.resolver.NoNameservers, a REFUSED answer         refused_dns   DNS_FAILED
+      NoNameservers holding ECONNREFUSED (ICMP port
+        unreachable: nothing listens on port 53)           dns_closed    DNS_FAILED
+      NoNameservers holding ENETUNREACH / EHOSTUNREACH
+        (no route to the name server)                      dns_unreachable DNS_FAILED / NETWORK_DOWN
       dns.resolver.NoResolverConfiguration                 no_nameserver DNS_FAILED
-      socket.gaierror EAI_AGAIN / other                    dns           DNS_FAILED
+      socket.gaierror EAI_AGAIN ("Temporary failure in
+        name resolution"), EAI_FAIL, other                 dns           DNS_FAILED / NETWORK_DOWN
     TCP
       ConnectionRefusedError (ECONNREFUSED)                refused       TCP_REFUSED
       socket.timeout / TimeoutError / ConnectTimeout       timeout       TCP_TIMEOUT
@@ -25,6 +30,8 @@ a short *kind* that the checks turn into a finding code. The map::
       62 (X509_V_ERR_HOSTNAME_MISMATCH)                    hostname      TLS_HOSTNAME_MISMATCH
       10 (CERT_HAS_EXPIRED)                                expired       TLS_EXPIRED / TLS_CLOCK_SKEW
       9 (CERT_NOT_YET_VALID)                               not_yet_valid TLS_CLOCK_SKEW
+      "Basic Constraints of CA cert not marked critical"
+        (Python >= 3.13, VERIFY_X509_STRICT)               ca_strict     TLS_CA_NOT_STRICT
       other verify errors                                  untrusted     TLS_UNTRUSTED
       ssl.SSLError (protocol, alert), EOF in handshake     tls           TLS_FAILED
       handshake timeout                                    tls_timeout   TLS_TIMEOUT
@@ -32,11 +39,15 @@ a short *kind* that the checks turn into a finding code. The map::
       httpx.ReadTimeout before the headers                 timeout       HTTP_TIMEOUT
       body still arriving at the time bound                too_slow      HTTP_TIMEOUT
       httpx.RemoteProtocolError, LocalProtocolError        protocol      HTTP_NOT_GATEWAY
-      httpx.ProxyError (CONNECT refused; 407 is a status)  proxy         HTTP_PROXY_AUTH / TCP_*
+      httpx.ProxyError / a non-2xx CONNECT answer          proxy         HTTP_PROXY_AUTH (407),
+                                                                         HTTP_PROXY_DENIED
       httpx.UnsupportedProtocol, InvalidURL                invalid       (config.base_url)
 
-A kind is a `Kind`: a str Enum, so it compares equal to its text (``"timeout"``)
-and results stay plain data (JSON, reports, tests).
+The kinds are plain strings so results stay plain data (JSON, reports, tests). Which
+code a kind becomes is decided by the check family that owns the code, next to its
+codes (``checks/net/dns.py`` DNS_CODE, ``checks/net/tcp.py`` TCP_CODE, TLS_CODE below).
+``NETWORK_DOWN`` is not an exception's kind: ``checks/net/offline.py`` decides it from
+the interfaces and routes when a lookup or every connection fails.
 """
 
 from __future__ import annotations
@@ -45,40 +56,7 @@ import errno
 import socket
 import ssl
 from collections.abc import Iterator
-from enum import Enum
 from types import MappingProxyType
-
-
-class Kind(str, Enum):
-    """What went wrong, in one word (the middle column of the module's table)."""
-
-    NXDOMAIN = "nxdomain"
-    NO_ANSWER = "no_answer"
-    SERVFAIL = "servfail"
-    REFUSED_DNS = "refused_dns"
-    NO_NAMESERVER = "no_nameserver"
-    DNS = "dns"
-    REFUSED = "refused"
-    TIMEOUT = "timeout"
-    NO_ROUTE = "no_route"
-    RESET = "reset"
-    FAILED = "failed"
-    UNTRUSTED = "untrusted"
-    HOSTNAME = "hostname"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    TLS = "tls"
-    TLS_TIMEOUT = "tls_timeout"
-    TOO_SLOW = "too_slow"
-    PROTOCOL = "protocol"
-    PROXY = "proxy"
-    INVALID = "invalid"
-
-    def __str__(self) -> str:  # the text, in f-strings and reports alike
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 NO_ROUTE_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -87,33 +65,25 @@ RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 
 # OpenSSL X509_V_ERR_* numbers that ssl.SSLCertVerificationError carries.
 _VERIFY_KIND = MappingProxyType({
-    2: Kind.UNTRUSTED,  # unable to get issuer certificate
-    9: Kind.NOT_YET_VALID,
-    10: Kind.EXPIRED,
-    18: Kind.UNTRUSTED,  # self-signed leaf
-    19: Kind.UNTRUSTED,  # self-signed certificate in chain
-    20: Kind.UNTRUSTED,  # unable to get local issuer certificate
-    21: Kind.UNTRUSTED,  # unable to verify the first certificate
-    62: Kind.HOSTNAME,
+    2: "untrusted",  # unable to get issuer certificate
+    9: "not_yet_valid",
+    10: "expired",
+    18: "untrusted",  # self-signed leaf
+    19: "untrusted",  # self-signed certificate in chain
+    20: "untrusted",  # unable to get local issuer certificate
+    21: "untrusted",  # unable to verify the first certificate
+    62: "hostname",
 })
 
-# Which finding code each kind becomes, per phase (checks declare the codes).
-TCP_CODE = MappingProxyType({Kind.REFUSED: "TCP_REFUSED", Kind.TIMEOUT: "TCP_TIMEOUT", Kind.NO_ROUTE: "NO_ROUTE"})
-DNS_CODE = MappingProxyType({
-    Kind.NXDOMAIN: "DNS_NXDOMAIN",
-    Kind.TIMEOUT: "DNS_TIMEOUT",
-    Kind.SERVFAIL: "DNS_FAILED",
-    Kind.REFUSED_DNS: "DNS_FAILED",
-    Kind.NO_NAMESERVER: "DNS_FAILED",
-    Kind.DNS: "DNS_FAILED",
-})
+# Which finding code each TLS kind becomes (the tls check's codes).
 TLS_CODE = MappingProxyType({
-    Kind.UNTRUSTED: "TLS_UNTRUSTED",
-    Kind.HOSTNAME: "TLS_HOSTNAME_MISMATCH",
-    Kind.EXPIRED: "TLS_EXPIRED",
-    Kind.NOT_YET_VALID: "TLS_CLOCK_SKEW",
-    Kind.TLS_TIMEOUT: "TLS_TIMEOUT",
-    Kind.TIMEOUT: "TLS_TIMEOUT",
+    "untrusted": "TLS_UNTRUSTED",
+    "hostname": "TLS_HOSTNAME_MISMATCH",
+    "expired": "TLS_EXPIRED",
+    "not_yet_valid": "TLS_CLOCK_SKEW",
+    "tls_timeout": "TLS_TIMEOUT",
+    "timeout": "TLS_TIMEOUT",
+    "ca_strict": "TLS_CA_NOT_STRICT",
 })
 
 
@@ -126,39 +96,112 @@ def chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def classify_os_error(exc: BaseException) -> Kind:
+def classify_os_error(exc: BaseException) -> str:
     """A socket-level error's kind."""
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return Kind.TIMEOUT
+        return "timeout"
     if isinstance(exc, ConnectionRefusedError):
-        return Kind.REFUSED
+        return "refused"
     if isinstance(exc, socket.gaierror):
         return classify_gai_error(exc)
     if isinstance(exc, OSError):
         if exc.errno in NO_ROUTE_ERRNOS:
-            return Kind.NO_ROUTE
+            return "no_route"
         if exc.errno in RESET_ERRNOS or isinstance(exc, ConnectionResetError):
-            return Kind.RESET
-    return Kind.FAILED
+            return "reset"
+    return "failed"
 
 
-def classify_gai_error(exc: socket.gaierror) -> Kind:
+def classify_gai_error(exc: socket.gaierror) -> str:
+    """getaddrinfo's EAI_* number → kind. EAI_AGAIN ("Temporary failure in name
+    resolution") is glibc's answer for every unreachable, refusing or silent name server,
+    so it stays the vague ``dns`` that a direct query or the routes then explain."""
     number = exc.errno
     if number == socket.EAI_NONAME:
-        return Kind.NXDOMAIN
-    if number == getattr(socket, "EAI_NODATA", object()):
-        return Kind.NO_ANSWER
-    return Kind.DNS
+        return "nxdomain"
+    if number in (getattr(socket, "EAI_NODATA", None), getattr(socket, "EAI_ADDRFAMILY", None)):
+        return "no_answer"
+    return "dns"
 
 
-def classify_ssl_error(exc: ssl.SSLError) -> Kind:
+# The order in which one query's failures name the lookup's kind: an answer from a
+# server (SERVFAIL, REFUSED) says more than silence or a missing route.
+_SERVER_KINDS = ("servfail", "refused_dns", "dns_closed", "dns_unreachable", "timeout", "dns")
+
+
+def classify_dns_error(exc: BaseException) -> str:
+    """A dnspython exception's kind (see the table above)."""
+    import dns.exception
+    import dns.resolver
+
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return "nxdomain"
+    if isinstance(exc, dns.resolver.NoAnswer):
+        return "no_answer"
+    if isinstance(exc, dns.resolver.NoResolverConfiguration):
+        return "no_nameserver"
+    if isinstance(exc, dns.resolver.NoNameservers):
+        kinds = [kind for _, kind in server_errors(exc)]
+        return next((k for k in _SERVER_KINDS if k in kinds), "servfail")
+    if isinstance(exc, dns.exception.Timeout):
+        return "timeout"
+    if isinstance(exc, OSError):
+        return dns_socket_kind(exc)
+    return "dns"
+
+
+def dns_socket_kind(exc: BaseException) -> str:
+    """A socket error met while talking to a name server."""
+    kind = classify_os_error(exc)
+    return {"refused": "dns_closed", "no_route": "dns_unreachable", "timeout": "timeout"}.get(
+        kind, "dns")
+
+
+def server_errors(exc: BaseException) -> list[tuple[str, str]]:
+    """(server, kind) for each attempt dnspython recorded in NoNameservers/LifetimeTimeout."""
+    import dns.rcode
+
+    kwargs = getattr(exc, "kwargs", None) or {}
+    found = []
+    for entry in kwargs.get("errors") or ():
+        if not isinstance(entry, tuple) or len(entry) < 5:
+            continue
+        server, error, answer = str(entry[0]), entry[3], entry[4]
+        rcode = getattr(answer, "rcode", None)
+        code = rcode() if callable(rcode) else None
+        if code == dns.rcode.REFUSED:
+            kind = "refused_dns"
+        elif code == dns.rcode.SERVFAIL:
+            kind = "servfail"
+        elif isinstance(error, OSError):
+            kind = dns_socket_kind(error)
+        elif error is not None and "Timeout" in type(error).__name__:
+            kind = "timeout"
+        else:
+            kind = "dns"
+        found.append((_server_text(server), kind))
+    return found
+
+
+def _server_text(server: str) -> str:
+    """dnspython's ``Do53:10.0.0.1@53`` as the doctor prints servers: ``10.0.0.1``,
+    ``127.0.0.1:5353``, ``[::1]:5353``."""
+    address, _, port = server.removeprefix("Do53:").rpartition("@")
+    if not address or port == "53":
+        return address or server
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def classify_ssl_error(exc: ssl.SSLError) -> str:
     """A TLS error's kind; certificate problems are told apart by OpenSSL's verify code."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return _VERIFY_KIND.get(exc.verify_code, Kind.UNTRUSTED)
-    return Kind.TLS
+        if "basic constraints" in str(exc.verify_message or "").lower():
+            return "ca_strict"  # VERIFY_X509_STRICT (Python >= 3.13): the CA's, not the issuer's
+        return _VERIFY_KIND.get(exc.verify_code, "untrusted")
+    return "tls"
 
 
-def classify(exc: BaseException, *, phase: str = "") -> Kind:
+def classify(exc: BaseException, *, phase: str = "") -> str:
     """Any probe exception's kind. `phase` ("connect", "tls", "read") breaks ties for timeouts."""
     names = [type(item).__name__ for item in chain(exc)]
     for item in chain(exc):
@@ -166,23 +209,23 @@ def classify(exc: BaseException, *, phase: str = "") -> Kind:
             return classify_ssl_error(item)
     outer = type(exc).__name__
     if outer in ("ConnectTimeout", "PoolTimeout"):
-        return Kind.TLS_TIMEOUT if phase == "tls" else Kind.TIMEOUT
+        return "tls_timeout" if phase == "tls" else "timeout"
     if outer in ("ReadTimeout", "WriteTimeout"):
-        return Kind.TIMEOUT
+        return "timeout"
     if outer == "ProxyError":
-        return Kind.PROXY
+        return "proxy"
     if outer in ("UnsupportedProtocol", "InvalidURL"):
-        return Kind.INVALID
+        return "invalid"
     for item in chain(exc):
         if isinstance(item, OSError) and not isinstance(item, ssl.SSLError):
             kind = classify_os_error(item)
             if kind != "failed":
                 return kind
     if any(n in ("RemoteProtocolError", "LocalProtocolError", "ProtocolError") for n in names):
-        return Kind.PROTOCOL
+        return "protocol"
     if any("Timeout" in n for n in names):
-        return Kind.TIMEOUT
-    return Kind.FAILED
+        return "timeout"
+    return "failed"
 
 
 def describe(exc: BaseException) -> str:

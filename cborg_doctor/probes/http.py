@@ -38,6 +38,7 @@ from .family import family as ip_family
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
+    from cborg_doctor.secrets import ApiKey
 
 
 
@@ -127,7 +128,8 @@ def reachable(ctx: RunContext, order: list[str] | None = None) -> list[str] | No
 
 
 def _request_headers(
-    ctx: RunContext, send_key: bool, extra: Mapping[str, str] | None, has_json: bool
+    ctx: RunContext, send_key: bool, extra: Mapping[str, str] | None, has_json: bool,
+    credential: Credential | None = None,
 ) -> tuple[dict[str, str], bool]:
     from cborg_doctor import __version__
 
@@ -138,14 +140,28 @@ def _request_headers(
     }
     if has_json:
         headers["Content-Type"] = "application/json"
+    carriers = ("host", "authorization", "x-api-key", "x-goog-api-key", "api-key")
     for name, value in (extra or {}).items():
-        if name.lower() not in ("host", "authorization"):
+        if name.lower() not in carriers:
             headers[name] = value
-    key = ctx.key
+    key = credential.key if credential is not None else ctx.key
     sent = bool(send_key and key is not None and ctx.target.key_may_be_sent)
     if sent and key is not None:
-        headers["Authorization"] = f"Bearer {key.reveal()}"
+        if credential is not None and credential.header.lower() != "authorization":
+            headers[credential.header] = key.reveal()
+        else:
+            headers["Authorization"] = f"Bearer {key.reveal()}"
     return headers, sent
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Another key than the run's, and the header it goes in (a tool's own key and style:
+    ``Authorization`` as Bearer, ``x-api-key``, ``x-goog-api-key``). Same rules as the
+    run's key: only with `send_key`, only to the gateway's origin."""
+
+    key: ApiKey
+    header: str = "Authorization"
 
 
 def _pinned_url(url: str, address: str) -> str:
@@ -173,6 +189,7 @@ def request(
     address: str | None = None,
     max_body: int = 1 << 20,
     timeout: float | None = None,
+    credential: Credential | None = None,
 ) -> HttpResult:
     """Send one request to ``ctx.target.url(path)``; never raises for network trouble.
 
@@ -190,7 +207,7 @@ def request(
     route = proxy.decision(ctx)
     # Plain http through a proxy would show the key to the proxy: never send it that way.
     may_send = send_key and not (route.url and address is None and ctx.target.scheme == "http")
-    sent_headers, key_sent = _request_headers(ctx, may_send, headers, body is not None)
+    sent_headers, key_sent = _request_headers(ctx, may_send, headers, body is not None, credential)
     sent_headers["Host"] = urlsplit(url).netloc
     call = _Call(ctx, method, url, sent_headers, body, key_sent, max_body, timeout, stream)
     if route.url and address is None:

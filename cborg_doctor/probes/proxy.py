@@ -90,6 +90,26 @@ def redact(url: str) -> str:
         return re.sub(r"//[^/@]*@", "//***@", url)
 
 
+def passwords(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The passwords in any proxy URL of the environment, as written and URL-decoded, and
+    the Basic credentials they make (a proxy page could echo Proxy-Authorization)."""
+    import base64
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    for _, value in environment_settings(env).values():
+        try:
+            parts = urlsplit(value if "://" in value else "http://" + value)
+            user, secret = parts.username or "", parts.password
+        except ValueError:
+            match = re.search(r"//([^/@:]*):([^/@]*)@", value)
+            user, secret = (match.group(1), match.group(2)) if match else ("", None)
+        if secret:
+            pair = f"{unquote(user)}:{unquote(secret)}".encode()
+            found += [secret, unquote(secret), base64.b64encode(pair).decode("ascii")]
+    return tuple(found)
+
+
 def environment_settings(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     """scheme → (variable name, value); the lower-case variable wins, as in urllib."""
     found: dict[str, tuple[str, str]] = {}

@@ -15,23 +15,27 @@ The shared fact ``DNS_ADDRESSES`` (set by the dns check, read by every probe) is
 from __future__ import annotations
 
 import ipaddress
+import os
 import queue
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cborg_doctor.facts import DNS_ADDRESSES
 
-from .errors import classify_gai_error, describe
+from .errors import classify_dns_error, classify_gai_error, describe, dns_socket_kind, server_errors
+from .together import together
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
 T = TypeVar("T")
 
+RESOLV_CONF = "/etc/resolv.conf"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Answer:
     addresses: tuple[str, ...] = ()
     error: str | None = None  # nxdomain, no_answer, timeout, servfail, refused_dns, ...
     detail: str = ""
+    servers: tuple[tuple[str, str], ...] = ()  # (server, kind) for each server that failed
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Lookup:
     ms: float = 0.0
     servers: tuple[str, ...] = ()
     order: tuple[str, ...] = field(default=())
+    source: str = ""  # where `servers` came from: "/etc/resolv.conf", "--nameserver", ...
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -68,7 +74,8 @@ class Lookup:
         """The lookup's failure when neither family has an address."""
         if self.ok:
             return None
-        for kind in ("nxdomain", "timeout", "servfail", "refused_dns", "no_nameserver", "dns"):
+        for kind in ("nxdomain", "timeout", "servfail", "refused_dns", "dns_closed",
+                     "dns_unreachable", "no_nameserver", "dns"):
             if kind in (self.a.error, self.aaaa.error):
                 return kind
         return self.a.error or self.aaaa.error or "no_answer"
@@ -76,6 +83,11 @@ class Lookup:
     @property
     def detail(self) -> str:
         return self.a.detail or self.aaaa.detail
+
+    @property
+    def failed_servers(self) -> tuple[tuple[str, str], ...]:
+        """(server, kind) of the servers that gave no address, A's view first."""
+        return tuple(dict.fromkeys((*self.a.servers, *self.aaaa.servers)))
 
     def to_fact(self) -> dict[str, Any]:
         return {
@@ -151,11 +163,12 @@ def direct_lookup(
 ) -> Lookup:
     """A and AAAA straight from nameservers (`None`: the system's configured ones)."""
     start = time.monotonic()
+    source = "--nameserver" if servers else system_servers_source()
     try:
         resolver, shown = _resolver(servers, timeout)
     except Exception as exc:  # no resolv.conf, no nameservers in it
-        bad = Answer(error="no_nameserver", detail=describe(exc))
-        return Lookup(host, "nameserver", bad, bad, 0.0)
+        bad = Answer(error="no_nameserver", detail=no_nameserver_detail(exc))
+        return Lookup(host, "nameserver", bad, bad, 0.0, source=source)
     results: dict[str, Answer] = {}
     threads = [
         threading.Thread(
@@ -171,9 +184,73 @@ def direct_lookup(
         thread.join(max(until - time.monotonic(), 0.0))
     late = Answer(error="timeout", detail=f"no answer from {', '.join(shown)} in {timeout:g} s")
     a, aaaa = results.get("A", late), results.get("AAAA", late)
+    if "timeout" in (a.error, aaaa.error) and not (a.addresses or aaaa.addresses):
+        a, aaaa = _why_silent(resolver, shown, host, min(timeout, SILENCE_BOUND), a, aaaa)
     ms = (time.monotonic() - start) * 1000
     return Lookup(host, "nameserver", a, aaaa, ms, tuple(shown),
-                  order=(*aaaa.addresses, *a.addresses))
+                  order=(*aaaa.addresses, *a.addresses), source=source)
+
+
+# How long the follow-up to a silent lookup may take: port-unreachable and no-route
+# come back at once, so a longer wait only confirms the silence.
+SILENCE_BOUND = 1.0
+
+
+def _why_silent(resolver: Any, shown: list[str], host: str, bound: float,
+                a: Answer, aaaa: Answer) -> tuple[Answer, Answer]:
+    """dnspython's socket is unconnected, so a closed port 53 looks like silence. Ask each
+    server once more over a connected socket, which hears ICMP port unreachable."""
+    targets = [(str(ns.address), int(ns.port)) for ns in resolver.nameservers
+               if hasattr(ns, "address")] or [(str(ns), int(resolver.port))
+                                              for ns in resolver.nameservers]
+    found = together(*[lambda t=t: ask_server(t[0], t[1], host, bound) for t in targets])
+    kinds = [k if isinstance(k, str) else "timeout" for k in found]
+    per_server = tuple(zip(shown, kinds, strict=False))
+    if kinds and all(k == kinds[0] for k in kinds) and kinds[0] in _SILENT_DETAIL:
+        kind = kinds[0]
+        detail = _SILENT_DETAIL[kind].format(servers=", ".join(shown))
+        bad = Answer(error=kind, detail=detail, servers=per_server)
+        return bad, bad
+    return (replace(a, servers=a.servers or per_server),
+            replace(aaaa, servers=aaaa.servers or per_server))
+
+
+_SILENT_DETAIL = MappingProxyType({
+    "dns_closed": "nothing listens for DNS at {servers} (port unreachable)",
+    "dns_unreachable": "{servers} cannot be reached (no route)",
+})
+
+
+def ask_server(address: str, port: int, host: str, timeout: float) -> str:
+    """One A query over a connected UDP socket: ``answered`` or the kind of silence."""
+    import dns.message
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    wire = dns.message.make_query(host, "A").to_wire()
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect((address, port))
+            sock.send(wire)
+            sock.recv(4096)
+    except OSError as exc:
+        return dns_socket_kind(exc)
+    return "answered"
+
+
+def system_servers_source() -> str:
+    """Where the system resolver's name servers are configured, in words."""
+    if os.name == "nt":
+        return "Windows' network settings"
+    return RESOLV_CONF
+
+
+def no_nameserver_detail(exc: BaseException) -> str:
+    if os.name != "nt" and not os.path.exists(RESOLV_CONF):
+        return f"there is no {RESOLV_CONF}"
+    if os.name != "nt":
+        return f"{RESOLV_CONF} has no nameserver line"
+    return describe(exc)
 
 
 def _load_dnspython() -> None:
@@ -210,45 +287,24 @@ def _resolver(servers: Sequence[tuple[str, int]] | None, timeout: float) -> tupl
 
 
 def _query(resolver: Any, host: str, rdtype: str, timeout: float) -> Answer:
-    import dns.exception
-    import dns.rcode
-    import dns.resolver
-
     try:
         answer = resolver.resolve(host, rdtype, search=False, lifetime=timeout)
-    except dns.resolver.NXDOMAIN:
-        return Answer(error="nxdomain", detail=f"{host} does not exist (NXDOMAIN)")
-    except dns.resolver.NoAnswer:
-        return Answer(error="no_answer", detail=f"no {rdtype} record")
-    except dns.resolver.NoNameservers as exc:
-        return Answer(error=_no_nameservers_kind(exc), detail=_first_line(exc))
-    except dns.exception.Timeout:
-        return Answer(error="timeout", detail=f"no answer in {timeout:g} s")
-    except dns.resolver.NoResolverConfiguration as exc:
-        return Answer(error="no_nameserver", detail=_first_line(exc))
-    except (dns.exception.DNSException, OSError) as exc:
-        return Answer(error="dns", detail=_first_line(exc))
+    except Exception as exc:  # every dnspython and socket failure: classified, not raised
+        return _failed(exc, host, rdtype, timeout)
     addresses = tuple(dict.fromkeys(r.to_text() for r in answer if hasattr(r, "address")))
     return _answer(addresses)
 
 
-def _no_nameservers_kind(exc: Any) -> str:
-    """SERVFAIL vs REFUSED, from the answers dnspython collected."""
-    import dns.rcode
-
-    text = str(exc)
-    errors = exc.kwargs.get("errors", []) if hasattr(exc, "kwargs") else []
-    for error in errors:
-        answer = error[-1] if isinstance(error, tuple) else None
-        rcode = getattr(answer, "rcode", None)
-        if callable(rcode):
-            if rcode() == dns.rcode.REFUSED:
-                return "refused_dns"
-            if rcode() == dns.rcode.SERVFAIL:
-                return "servfail"
-    if "REFUSED" in text:
-        return "refused_dns"
-    return "servfail"
+def _failed(exc: BaseException, host: str, rdtype: str, timeout: float) -> Answer:
+    kind = classify_dns_error(exc)
+    servers = tuple(server_errors(exc))
+    detail = {
+        "nxdomain": f"{host} does not exist (NXDOMAIN)",
+        "no_answer": f"no {rdtype} record",
+        "timeout": f"no answer in {timeout:g} s",
+        "no_nameserver": no_nameserver_detail(exc),
+    }.get(kind) or _first_line(exc)
+    return Answer(error=kind, detail=detail, servers=servers)
 
 
 def _first_line(exc: BaseException) -> str:

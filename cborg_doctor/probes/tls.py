@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from . import errors, tcp
+from . import errors, proxyanswer, tcp
+from .proxyanswer import ProxyAnswer
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class TlsResult:
     cert: PeerCert | None = None
     server_date: datetime | None = None
     proxy_status: int | None = None
+    proxy_answer: ProxyAnswer | None = None  # the proxy's refusal of CONNECT, when it refused
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -178,10 +180,12 @@ def proxy_context() -> ssl.SSLContext:
 
 def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
                 auth: str | None = None, proxy_tls: bool = False, proxy_name: str | None = None
-                ) -> tuple[socket.socket | None, int | None, str]:
+                ) -> tuple[socket.socket | None, ProxyAnswer | None, str]:
     """CONNECT through an HTTP(S) proxy at `proxy` (an address, or a name the system
-    resolves): (socket, status, detail); socket None on failure. `proxy_name` is the
-    name an https:// proxy's certificate must carry."""
+    resolves): (socket, the proxy's answer, detail); socket None on failure, answer None
+    when the proxy could not be reached or said nothing. A refusal's page is read too
+    (bounded), because it holds the proxy's reason. `proxy_name` is the name an
+    https:// proxy's certificate must carry."""
     proxy_host, proxy_port = proxy
     try:
         sock = socket.create_connection((proxy_host, proxy_port), timeout=timeout)
@@ -190,12 +194,12 @@ def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
     except (OSError, ssl.SSLError) as exc:
         return None, None, f"cannot reach the proxy {proxy_host}:{proxy_port}: {errors.describe(exc)}"
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    until = time.monotonic() + timeout  # a proxy may trickle its answer forever
     try:
         login = f"Proxy-Authorization: {auth}\r\n" if auth else ""
         sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{login}\r\n".encode("ascii"))
         data = b""
-        until = time.monotonic() + timeout  # a proxy may trickle its answer forever
-        while b"\r\n\r\n" not in data and len(data) < 16384:
+        while b"\r\n\r\n" not in data and len(data) < proxyanswer.MAX_HEAD:
             if time.monotonic() >= until:
                 sock.close()
                 return None, None, f"the proxy did not finish answering CONNECT within {timeout:.3g} s"
@@ -206,13 +210,34 @@ def open_tunnel(proxy: tuple[str, int], host: str, port: int, timeout: float,
     except OSError as exc:
         sock.close()
         return None, None, f"the proxy did not answer CONNECT: {errors.describe(exc)}"
-    line = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
-    parts = line.split(" ", 2)
-    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    if status is None or not 200 <= status < 300:
+    head, _, rest = data.partition(b"\r\n\r\n")
+    answer = proxyanswer.parse(head)
+    if answer.status is None or not 200 <= answer.status < 300:
+        body = _read_refusal(sock, rest, proxyanswer.body_length(answer.headers), until)
         sock.close()
-        return None, status, f"the proxy answered CONNECT with {line[:100] or 'nothing'}"
-    return sock, status, ""
+        answer = proxyanswer.parse(head, body)
+        shown = answer.line[:100] or "nothing"
+        return None, answer if data else None, f"the proxy answered CONNECT with {shown}"
+    return sock, answer, ""
+
+
+def _read_refusal(sock: socket.socket, body: bytes, length: int | None, until: float) -> bytes:
+    """The page after a refusal: Content-Length bytes, or until the proxy closes, within
+    the CONNECT's time bound and at most `proxyanswer.MAX_BODY` bytes."""
+    wanted = proxyanswer.MAX_BODY if length is None else length
+    try:
+        while len(body) < wanted:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+    except OSError:
+        pass
+    return body[:wanted]
 
 
 def handshake(
@@ -236,10 +261,11 @@ def handshake(
         return TlsResult(address, port, server_name, False, _ms(start), kind, detail, **extra)
 
     if proxy is not None:
-        raw, status, detail = open_tunnel(proxy, server_name, port, timeout, proxy_auth,
+        raw, answer, detail = open_tunnel(proxy, server_name, port, timeout, proxy_auth,
                                           proxy_tls, proxy_name)
         if raw is None:
-            return fail("proxy", detail, proxy_status=status)
+            return fail("proxy", detail, proxy_status=answer.status if answer else None,
+                        proxy_answer=answer)
     else:
         try:
             raw = tcp.open_socket(address, port, timeout)
@@ -272,7 +298,28 @@ def handshake(
         cipher = tls_sock.cipher()
         server_date = _read_date(tls_sock, server_name, port) if read_date else None
         return TlsResult(address, port, server_name, True, ms, protocol=tls_sock.version() or "",
-                         cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date)
+                         cipher=cipher[0] if cipher else "", cert=cert, server_date=server_date,
+                         extra={"chain": sent_chain(tls_sock)})
+
+
+def sent_chain(sock: Any) -> tuple[bytes, ...]:
+    """The certificates the peer sent, leaf first, as DER: `get_unverified_chain()` is public
+    from Python 3.13 and exists on the private SSL object since 3.10. Empty when unavailable."""
+    inner = getattr(sock, "obj", sock)  # TlsInTls wraps an SSLObject
+    for holder in (inner, getattr(inner, "_sslobj", None)):
+        getter = getattr(holder, "get_unverified_chain", None)
+        if getter is None:
+            continue
+        try:
+            certs = getter() or []
+            return tuple(c if isinstance(c, bytes) else c.public_bytes(_ENCODING_DER)
+                         for c in certs)[:8]
+        except (AttributeError, ValueError, TypeError, ssl.SSLError):
+            return ()
+    return ()
+
+
+_ENCODING_DER = getattr(ssl, "_ssl", ssl).__dict__.get("ENCODING_DER", 2)
 
 
 def _read_date(sock: Any, host: str, port: int) -> datetime | None:

@@ -13,9 +13,11 @@ import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cborg_doctor.facts import TRUST_CONTEXT
+
+from .x509 import BasicConstraints, basic_constraints
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
@@ -102,6 +104,41 @@ def unverified_context() -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _names(parts: Any) -> tuple[str, str]:
+    """(common name or organisation, organisation) of a getpeercert()-style name."""
+    found = {name: value for rdn in parts or () for name, value in rdn}
+    cn, org = str(found.get("commonName", "")), str(found.get("organizationName", ""))
+    return cn or org, org or str(found.get("organizationalUnitName", ""))
+
+
+def issuing_cas(context: ssl.SSLContext, issuer: str, issuer_org: str
+                ) -> list[tuple[str, BasicConstraints]]:
+    """The CAs in `context` that issued a certificate named by its issuer, walking up to
+    the root: (name, Basic Constraints). Only CAs loaded from a file are seen (a folder's
+    are loaded lazily, as OpenSSL needs them)."""
+    try:
+        infos, ders = context.get_ca_certs(), context.get_ca_certs(binary_form=True)
+    except (ssl.SSLError, ValueError):
+        return []
+    chain: list[tuple[str, BasicConstraints]] = []
+    wanted = (issuer, issuer_org)
+    for _ in range(4):
+        match = next((i for i, info in enumerate(infos) if _names(info.get("subject")) == wanted
+                      or (not wanted[1] and _names(info.get("subject"))[0] == wanted[0])), None)
+        if match is None or match >= len(ders):
+            break
+        constraints = basic_constraints(ders[match])
+        if constraints is None:
+            break
+        name = wanted[0] + (f" ({wanted[1]})" if wanted[1] and wanted[1] != wanted[0] else "")
+        chain.append((name, constraints))
+        parent = _names(infos[match].get("issuer"))
+        if parent == wanted:
+            break  # self-signed: the root
+        wanted = parent
+    return chain
 
 
 def bundle_problem(path: str, directory: bool) -> str | None:

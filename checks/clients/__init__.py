@@ -1,7 +1,10 @@
-"""`config.clients`: the AI tools configured on this machine (one parser per tool)."""
+"""`config.clients` (the AI tools configured here, one parser per tool) and `clients.paths`
+(the request each of those tools really sends)."""
 
 from __future__ import annotations
 
-from .check import CHECKS
+from . import check, paths
+
+CHECKS = (check.CHECK, paths.CHECK)
 
 __all__ = ["CHECKS"]

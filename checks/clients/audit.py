@@ -10,6 +10,7 @@ Base-URL problems, worst first (all `fail`, except the OpenAI SDK's default in a
 ``.env``, which the code may still override):
 
     missing   the tool's provider setting names a provider that is not defined
+    prefix    aider's model lacks the openai/ prefix: it goes to another provider
     invalid   not an http(s) URL with a host
     openai    api.openai.com: it rejects a CBorg key ("Incorrect API key provided")
     insecure  http:// to a host that is not this machine: the key crosses the network
@@ -23,12 +24,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from cborg_doctor.api import Severity
 from cborg_doctor.cborg import CBORG_HOST
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_loopback, parse_target
 
-from .model import ClientEntry, KeyKind
+from .model import ClientEntry, KeyKind, Wire
 
 OPENAI_HOSTS = ("api.openai.com",)
 GOOD_PATHS = ("", "/v1")
@@ -88,7 +90,7 @@ def meant_for_cborg(entry: ClientEntry) -> bool:
         return True
     if key.kind is not KeyKind.DEFAULT and "CBORG" in entry.key_setting.upper():
         return True  # e.g. CBORG_API_KEY=... in a .env
-    if key.kind is KeyKind.LITERAL and key.cborg_like:
+    if key.kind in (KeyKind.LITERAL, KeyKind.ENV) and key.cborg_like:
         return True
     model = (entry.model or "").lower()
     if model.startswith("lbl/") or "cborg" in model or "cborg" in entry.label.lower():
@@ -107,7 +109,15 @@ def _suggest_host(host: str) -> str:
     return ""
 
 
-def _path_problem(path: str) -> UrlProblem | None:
+# Tools whose SDK appends the version itself: their base URL is the gateway's root.
+APPENDS_VERSION = MappingProxyType({Wire.ANTHROPIC: "/v1/messages", Wire.GEMINI: "/v1beta/models/…"})
+
+
+def _path_problem(path: str, wire: str = Wire.CHAT) -> UrlProblem | None:
+    appended = APPENDS_VERSION.get(wire)  # type: ignore[call-overload]
+    if appended and path.rstrip("/") == "/v1":
+        return UrlProblem("path", f"the tool appends {appended} itself, so requests go to "
+                          f"…/v1{appended}, which does not exist (use the gateway's root)")
     if path in GOOD_PATHS:
         return None
     endpoint = next((e for e in ENDPOINTS if path.endswith(e)), None)
@@ -124,6 +134,8 @@ def judge_url(entry: ClientEntry, offsite: Callable[[], bool | None]) -> UrlVerd
     if entry.base_url_from == "missing":
         return UrlVerdict((UrlProblem("missing", "the provider it names is not defined, so "
                                       "the tool has no base URL"),), entry.suggested_base)
+    if entry.base_url_from == "prefix":
+        return UrlVerdict((UrlProblem("prefix", entry.note),), entry.suggested_base)
     if entry.base_url is None:
         return None
     url = entry.base_url
@@ -139,9 +151,9 @@ def judge_url(entry: ClientEntry, offsite: Callable[[], bool | None]) -> UrlVerd
             "that is OpenAI, which rejects a CBorg key with \"Incorrect API key provided\""
         severity = Severity.WARN if guess else Severity.FAIL
         return UrlVerdict((UrlProblem("openai", text, severity),), entry.suggested_base)
-    path_problem = _path_problem(target.path)
+    path_problem = _path_problem(target.path, entry.wire)
     fixed_path = target.path if path_problem is None else \
-        ("/v1" if target.path.startswith("/v1") else "")
+        ("/v1" if target.path.startswith("/v1") and entry.wire not in APPENDS_VERSION else "")
     if is_local(host):
         return None if path_problem is None else \
             UrlVerdict((path_problem,), target.origin + fixed_path)

@@ -11,7 +11,10 @@ listens on 127.0.0.1:8001–8003).
 
 It reports the table of setups (`CLIENTS_FOUND`) and leaves
 ``data["configured_models"]`` — ``[{"tool", "model", "file"}]`` — for the `models`
-check, which raises `CLIENT_MODEL_UNKNOWN` against the gateway's catalogue.
+check, which raises `CLIENT_MODEL_UNKNOWN` against the gateway's catalogue, and the
+setups themselves (`paths.share_setups`) for `clients.paths`, which sends each tool's own
+request. Claude Code and Gemini CLI live mostly in variables: their setups are built once
+every file was read (`parsers.finish`).
 Files are never written, and never read outside the home directory and the
 current directory.
 """
@@ -24,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity, Target
 from cborg_doctor.cborg import KEY_PAGE
+from cborg_doctor.target import parse_target
 
 from .audit import (
     CBORG_CLIENT_PORTS,
@@ -38,6 +42,7 @@ from .audit import (
 from .collect import Collection, FileNote, collect
 from .files import Roots
 from .model import ClientEntry, KeyJudge, KeyKind, redact_url
+from .paths import share_setups
 from .probe import Probe, local_addresses, offsite_from, tcp_probe
 
 CLIENTS_FOUND = Code(
@@ -135,7 +140,32 @@ CLIENT_CONFIG_UNREADABLE = Code(
     "is a warning: the tool itself will fail to load it too.",
 )
 
-ALL_CODES = (CLIENTS_FOUND, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
+CLIENT_KEY_SPREAD = Code(
+    "CLIENT_KEY_SPREAD",
+    Severity.WARN,
+    "The same key ({fingerprint}) is in {count} places: {places}.",
+    fix=(
+        "Keep it in one place, CBORG_API_KEY in your shell profile, and let each tool read it "
+        "from there (its variable set to \"$CBORG_API_KEY\", or its env reference).",
+        "When you replace the key (" + KEY_PAGE + "), every copy must change: a copy left "
+        "behind makes that tool fail with 401.",
+    ),
+    explain="Copies of one key in several files are several chances to leak it, and each "
+    "one must be updated when the key is replaced. Compared by fingerprint only.",
+)
+
+CLIENT_TOOL_SETTING = Code(
+    "CLIENT_TOOL_SETTING",
+    Severity.WARN,
+    "{tool} ({file}): {note}.",
+    fix=("{remedy}",),
+    explain="A setting that decides which key or profile a tool uses, read the way the tool "
+    "reads it: both Claude Code key variables set (the token wins at the gateway), a Gemini "
+    "CLI auth type other than \"Gemini API Key\", a Codex `profile =` naming no profile "
+    "(Codex refuses to start).",
+)
+
+ALL_CODES = (CLIENTS_FOUND, CLIENT_KEY_SPREAD, CLIENT_TOOL_SETTING, CLIENTS_NONE, CLIENT_BASE_URL, CLIENT_KEY_IN_FILE,
              CLIENT_KEY_PLACEHOLDER, CLIENT_KEY_ENV_UNSET, CLIENT_PROXY_DOWN, CLIENT_PROXY_UP,
              CLIENT_CONFIG_UNREADABLE)
 
@@ -189,6 +219,25 @@ def _group(setups: Iterable[Setup], key: Callable[[Setup], Any]) -> dict[Any, li
     return groups
 
 
+def fix_target(entry: ClientEntry, roots: Roots, value: str) -> dict[str, Any]:
+    """What `--fix` needs to change the base URL: the file, its format, the value's key path.
+
+    ``{"file": "~/.claude/settings.json", "format": "json", "key_path": ["env",
+    "ANTHROPIC_BASE_URL"], "value": "https://api.cborg.lbl.gov"}``; a variable set in the
+    shell has ``"format": "shell"`` and no file (the doctor cannot know which profile sets it).
+    """
+    shell = entry.file_format == "shell"
+    if entry.base_url_from == "prefix":  # aider: the value to change is the model, not a URL
+        value = f"openai/{entry.model}"
+    return {
+        "file": None if shell else roots.display(entry.base_url_file),
+        "format": entry.file_format or None,
+        "key_path": list(entry.base_url_key_path),
+        "value": value,
+        "line": entry.base_url_line,
+    }
+
+
 def base_url_findings(setups: list[Setup], roots: Roots,
                       offsite: Callable[[], bool | None]) -> list[Finding]:
     """One finding per wrong base URL per file, naming every model that uses it."""
@@ -218,8 +267,8 @@ def base_url_findings(setups: list[Setup], roots: Roots,
             url=redact_url(entry.base_url) if entry.base_url else "nowhere",
             origin=_origin(entry), problem="; and ".join(p.text for p in verdict.problems),
             change=entry.url_change(verdict.suggested), suggested=verdict.suggested,
-            data={"kinds": kinds, "file": file,
-                  "tool": entry.tool, "suggested": verdict.suggested},
+            data={"kinds": kinds, "tool": entry.tool, "suggested": verdict.suggested,
+                  **fix_target(entry, roots, verdict.suggested)},
         ))
     return found
 
@@ -267,6 +316,42 @@ def key_findings(every: list[Setup], setups: list[Setup], world_readable: Mappin
         users = "; ".join(f"{tool} ({_join(s.file for s in group)})"
                           for tool, group in by_tool.items())
         found.append(CLIENT_KEY_ENV_UNSET.finding(users=users, variable=variable))
+    return found
+
+
+def setting_findings(setups: list[Setup]) -> list[Finding]:
+    """Notes the parsers left (which key wins, an auth type, a missing Codex profile)."""
+    found: list[Finding] = []
+    for note, items in _group((s for s in setups if s.entry.note), lambda s: s.entry.note).items():
+        entry = items[0].entry
+        fatal = "not found" in note  # Codex stops at start-up
+        found.append(CLIENT_TOOL_SETTING.finding(
+            severity=Severity.FAIL if fatal else Severity.WARN, tool=entry.tool,
+            file=items[0].file, note=note,
+            remedy=f"Change it in {items[0].file}" + (" (the tool does not start until then)."
+                                                        if fatal else ".")))
+    return found
+
+
+def spread_findings(every: list[Setup]) -> list[Finding]:
+    """One key copied into several files (and variables): compared by fingerprint only."""
+    places: dict[str, dict[str, bool]] = {}
+    for setup in every:
+        key = setup.entry.key
+        if not key.fingerprint or "…" not in key.fingerprint or len(key.fingerprint) < 6:
+            continue
+        if key.kind is KeyKind.LITERAL:
+            places.setdefault(key.fingerprint, {})[setup.file] = True
+        elif key.kind is KeyKind.ENV:
+            places.setdefault(key.fingerprint, {}).setdefault(f"${key.name}", False)
+    found: list[Finding] = []
+    for fp, where in places.items():
+        files = [w for w, is_file in where.items() if is_file]
+        if len(where) >= 2 and files:
+            found.append(CLIENT_KEY_SPREAD.finding(
+                severity=Severity.WARN if len(files) >= 2 else Severity.INFO,
+                fingerprint=fp, count=len(where), places=", ".join(where),
+                data={"fingerprint": fp, "places": list(where)}))
     return found
 
 
@@ -354,6 +439,8 @@ def assess(collection: Collection, roots: Roots, env: Mapping[str, str], probe: 
     proxy, states = proxy_findings(setups, probe, deadline)
     findings += [f for f in proxy if f.code == CLIENT_PROXY_DOWN.code]
     findings += key_findings(every, setups, collection.world_readable, env)
+    findings += spread_findings(every)
+    findings += setting_findings(setups)
     findings += note_findings(collection.notes, roots)
     findings += [f for f in proxy if f.code != CLIENT_PROXY_DOWN.code]
     files = {s.file for s in every}
@@ -391,10 +478,27 @@ def _known_keys(ctx: RunContext) -> list[str]:
     return []
 
 
-def run(ctx: RunContext) -> Outcome:
+def aims_at(entry: ClientEntry, target: Target) -> bool:
+    """The setup sends to the gateway under test (a self-hosted one given with --base-url)."""
+    if not entry.base_url or not target.valid:
+        return False
+    found = parse_target(entry.base_url, "")
+    return found.valid and (found.scheme, found.host.lower(), found.port) == \
+        (target.scheme, target.host.lower(), target.port)
+
+
+def find_setups(ctx: RunContext, deadline: float | None = None) -> tuple[Collection, Roots]:
+    """Read every configuration and leave the setups meant for CBorg for clients.paths."""
     roots = Roots(ctx.home, ctx.cwd)
     judge = KeyJudge.from_env(ctx.env, _known_keys(ctx))
-    collection = collect(roots, ctx.env, judge, deadline=ctx.deadline.at(SCAN_SHARE))
+    collection = collect(roots, ctx.env, judge, deadline=deadline)
+    share_setups(ctx, [e for e in collection.entries if not e.ignored
+                       and (meant_for_cborg(e) or aims_at(e, ctx.target))], roots)
+    return collection, roots
+
+
+def run(ctx: RunContext) -> Outcome:
+    collection, roots = find_setups(ctx, deadline=ctx.deadline.at(SCAN_SHARE))
     probe = tcp_probe(min(ctx.timeout, PROXY_CONNECT_TIMEOUT))
     return assess(collection, roots, ctx.env, probe, offsite_from(local_addresses),
                   deadline=ctx.deadline.at(PROXY_SHARE))
@@ -406,9 +510,9 @@ CHECK = Check(
     run=run,
     codes=ALL_CODES,
     order=40,
-    description="the AI tools configured on this machine (Continue, Codex CLI, opencode, "
-    "aider, Jupyter AI, Roo/Zoo Code, cborg-client proxy, .env): base URL, model, where the "
-    "key comes from",
+    description="the AI tools configured on this machine (Claude Code, Codex CLI, Gemini CLI, "
+    "Continue, opencode, aider, Jupyter AI, Roo/Zoo Code, gptstudio, cborg-client proxy, .env): "
+    "base URL, model, where the key comes from",
 )
 
-CHECKS = (CHECK,)
+CHECKS = (CHECK,)  # clients.paths is exported next to it by the package

@@ -29,7 +29,7 @@ from .files import (
     vscode_settings_files,
 )
 from .model import ClientEntry, KeyJudge
-from .parsers import PARSERS, ConfigError, ParseInput, autoimport_paths
+from .parsers import PARSERS, ConfigError, ParseInput, autoimport_paths, finish
 
 
 @dataclass(frozen=True)
@@ -128,4 +128,5 @@ def collect(roots: Roots, env: Mapping[str, str], judge: KeyJudge,
         out.entries += entries
         if result.world_readable:
             out.world_readable[candidate.path] = result.mode
+    out.entries += finish(shared, env, judge)
     return out

@@ -29,6 +29,13 @@ Locations, from each tool's documentation:
   ``*.autoImportSettingsPath``. Their live settings sit in VS Code's secret store,
   which is not a file.
 - ``.env`` in the current directory.
+- Claude Code: ``~/.claude/settings.json``, the project's ``.claude/settings.json`` and
+  ``.claude/settings.local.json`` (docs.anthropic.com "Claude Code settings"), merged with the
+  shell's variables by `parsers.claude_code`.
+- Gemini CLI: ``~/.gemini/settings.json`` (auth type, model); its key and base URL are
+  variables (`parsers.gemini_cli`).
+- gptstudio: ``.Renviron`` in the current directory, else in the home directory (R's
+  ``?Startup``).
 """
 
 from __future__ import annotations
@@ -98,6 +105,8 @@ class Roots:
 
     def display(self, path: Path) -> str:
         """``~/x`` under home, ``./x`` under the current directory, else the file name."""
+        if path.name.startswith("<"):  # "<shell environment>": no file
+            return path.name
         for base, prefix in ((self.home, "~"), (self.cwd, ".")):
             if base is None:
                 continue
@@ -255,6 +264,9 @@ def home_candidates(home: Path, env: Mapping[str, str]) -> list[Candidate]:
                                    "jupyter_ai"))
     for tool, rel in ROO_EXPORTS:
         found.append(Candidate(tool, home / rel, "roo_export"))
+    found.append(Candidate("Claude Code", home / ".claude" / "settings.json", "claude_settings"))
+    found.append(Candidate("Gemini CLI", home / ".gemini" / "settings.json", "gemini_settings"))
+    found.append(Candidate("gptstudio", home / ".Renviron", "renviron"))
     return found
 
 
@@ -271,6 +283,12 @@ def project_candidates(home: Path | None, cwd: Path | None) -> list[Candidate]:
     for directory in (dirs[-1], cwd) if len(dirs) > 1 else (cwd,):
         found.append(Candidate("aider", directory / ".aider.conf.yml", "aider"))
     found.append(Candidate("Scripts using .env", cwd / ".env", "dotenv"))
+    # Claude Code: the project's shared settings, then the local ones (later wins).
+    if cwd != home:
+        found.append(Candidate("Claude Code", cwd / ".claude" / "settings.json", "claude_settings"))
+    found.append(Candidate("Claude Code", cwd / ".claude" / "settings.local.json", "claude_settings"))
+    if cwd != home:  # R reads ./.Renviron instead of ~/.Renviron
+        found.append(Candidate("gptstudio", cwd / ".Renviron", "renviron"))
     return found
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from cborg_doctor.cborg import CBORG_V1, DEFAULT_BASE_URL
-from cborg_doctor.secrets import fingerprint
+from cborg_doctor.secrets import ApiKey, fingerprint
 
 OPENAI_DEFAULT = "https://api.openai.com/v1"
 CBORG_ROOT = DEFAULT_BASE_URL  # the base URL for tools that add /v1 themselves
@@ -193,6 +193,23 @@ def _reference(value: str) -> tuple[Syntax, KeyKind, str] | None:
     return None
 
 
+class Wire(str, Enum):
+    """The request a tool sends for a chat turn, and so what `clients.paths` sends."""
+
+    CHAT = "chat"  # OpenAI chat completions: {base}/chat/completions, Bearer
+    RESPONSES = "responses"  # OpenAI Responses API: {base}/responses (Codex's default)
+    ANTHROPIC = "anthropic"  # Anthropic Messages: {base}/v1/messages (Claude Code)
+    GEMINI = "gemini"  # Google GenAI: {base}/v1beta/models/{model}:generateContent
+
+
+class AuthHeader(str, Enum):
+    """How the tool sends its key."""
+
+    BEARER = "Authorization"  # Authorization: Bearer <key>
+    X_API_KEY = "x-api-key"  # Anthropic SDK's apiKey
+    GOOG = "x-goog-api-key"  # Google GenAI SDK
+
+
 @dataclass(frozen=True)
 class ClientEntry:
     """One setup of one tool: a model entry, a profile, a provider."""
@@ -212,6 +229,16 @@ class ClientEntry:
     base_url_path: Path | None = None  # the file that sets the base URL, when another one
     ignored: str = ""  # why the tool does not use this setup (a pasted key still matters)
     base_url_fix: str = ""  # the change to make, with {suggested}; default: set the setting
+    # How the tool talks to the gateway (`clients.paths` sends the same kind of request).
+    wire: str = Wire.CHAT
+    auth_header: str = AuthHeader.BEARER
+    # Where `--fix` edits the base URL: the file's format and the value's key path in it.
+    file_format: str = ""  # "json", "jsonc", "yaml", "toml", "dotenv", "shell" (no file)
+    base_url_key_path: tuple[str | int, ...] = ()
+    note: str = ""  # a fact about this setup the user should know (which of two keys wins)
+    # The key this tool sends, when the parser read it (a variable's value, a settings file);
+    # `ApiKey` prints as its fingerprint. Never in `table_rows` or any report.
+    secret: ApiKey | None = field(default=None, repr=False, compare=False)
 
     def url_change(self, suggested: str) -> str:
         if self.base_url_fix:

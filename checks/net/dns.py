@@ -14,13 +14,17 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import DNS_ADDRESSES, PROXY_ADDRESSES
+from cborg_doctor.findings import fill
+from cborg_doctor.options import parse_nameserver
+from cborg_doctor.osfacts import for_context
 from cborg_doctor.probes import proxy, resolve
-from cborg_doctor.probes.errors import DNS_CODE
 from cborg_doctor.probes.http import prefetch_httpx
 from cborg_doctor.probes.together import together
-from cborg_doctor.target import LOCAL_ONLY_HOST, is_ip_literal, is_loopback
+from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_ip_literal, is_loopback
+
+from . import offline
 
 LOCAL_ONLY_STEP = (
     f"{LOCAL_ONLY_HOST} resolves only on LBLnet and the LBL VPN: connect the VPN, or use "
@@ -31,42 +35,85 @@ DNS_NXDOMAIN = Code(
     "DNS_NXDOMAIN",
     Severity.FAIL,
     "{host} does not exist according to {resolver} (NXDOMAIN).",
-    fix=(
-        "Check the spelling of the base URL: the gateway is https://api.cborg.lbl.gov.",
-        LOCAL_ONLY_STEP,
-        "If other names resolve but this one does not, your network filters DNS: try "
-        "another network, or ask its administrators.",
-    ),
+    causes={
+        "typo": Cause("the name is not a CBorg host", (
+            "Check the spelling of the base URL ({host}): the gateway is "
+            "https://api.cborg.lbl.gov.",
+        )),
+        "filtered": Cause("api.cborg.lbl.gov, which exists in public DNS, is denied", (
+            "{host} exists in public DNS, so this network's DNS hides it (a DNS filter, or a "
+            "VPN's DNS without a view of it): try another network or reconnect the VPN, or ask "
+            "the network's administrators to allow it.",
+        )),
+        "local_only": Cause("api-local.cborg.lbl.gov is asked for off LBLnet", (LOCAL_ONLY_STEP,)),
+        "proxy": Cause("the proxy's host name does not exist", (
+            "Check the proxy's host name ({host}) in HTTPS_PROXY/HTTP_PROXY: a proxy that "
+            "exists only on one network (the office's) does not resolve elsewhere, so unset "
+            "the variable there.",
+        )),
+    },
     explain="The name server answered that the name does not exist. Typical causes: a typo "
     "in the base URL, the LBLnet-only host api-local used off-site, or a DNS filter.",
 )
 DNS_TIMEOUT = Code(
     "DNS_TIMEOUT",
     Severity.FAIL,
-    "No DNS answer for {host} from {resolver} within {seconds:g} s.",
-    fix=(
-        "Check that this machine is online (open any web page).",
-        "On a VPN, the VPN's DNS servers may be unreachable: reconnect the VPN.",
-        "Under WSL 2 with a VPN: set dnsTunneling=true in %UserProfile%\\.wslconfig, "
-        "run `wsl --shutdown`, reopen WSL.",
-        LOCAL_ONLY_STEP,
-    ),
-    explain="The name servers did not answer in time: no network, a firewall dropping DNS, "
-    "or DNS servers that are only reachable through a VPN that is down.",
+    "No DNS answer for {host} within {seconds:g} s: {who} did not answer.",
+    causes={
+        "timeout": Cause("the name server never answers", (
+            "Check that {who} is the DNS server this network gives you: one left behind by a "
+            "VPN that is no longer connected never answers. Reconnect the VPN, or reconnect "
+            "to the network so that it hands out its own DNS server.",
+            "If it is the right server, it (or a firewall on the way) drops DNS queries: try "
+            "another network, or ask its administrators to let DNS (port 53) through.",
+        )),
+    },
+    fix=(LOCAL_ONLY_STEP,),
+    explain="The name servers did not answer in time: a firewall dropping DNS, a server that "
+    "is down, or a DNS server that is only reachable through a VPN that is down. (With no "
+    "network at all the doctor says NETWORK_DOWN instead.)",
 )
 DNS_FAILED = Code(
     "DNS_FAILED",
     Severity.FAIL,
-    "The DNS lookup of {host} through {resolver} failed: {reason}.",
-    fix=(
-        "SERVFAIL or REFUSED come from the name server: try again in a minute, or use "
-        "another network's DNS.",
-        "No name server configured: check /etc/resolv.conf (Linux/WSL) or your network "
-        "settings.",
-        LOCAL_ONLY_STEP,
-    ),
-    explain="The name server could not answer (SERVFAIL), refused to (REFUSED), or no name "
-    "server is configured at all.",
+    "The DNS lookup of {host} failed: {reason}.",
+    causes={
+        "servfail": Cause("the name server answered SERVFAIL", (
+            "Try again in a minute: {who} could not resolve {host} (SERVFAIL). If it "
+            "persists, that server cannot reach the Internet's DNS: use another DNS server, "
+            "or ask the network's administrators.",
+        )),
+        "refused_dns": Cause("the name server REFUSED the query", (
+            "Use a DNS server that serves you: {who} refuses to answer this machine, it "
+            "serves only its own network (often one left behind by a VPN or another network). "
+            "Reconnect to the network or the VPN so that it gives you one, or {change}.",
+        )),
+        "dns_closed": Cause("nothing listens for DNS at the name server (port unreachable)", (
+            "Nothing listens for DNS at {who}: if it is this machine's own resolver "
+            "(systemd-resolved, dnsmasq), start it (`sudo systemctl start systemd-resolved`); "
+            "otherwise {change}.",
+        )),
+        "dns_unreachable": Cause("there is no route to the name server", (
+            "Reconnect the VPN or the network so that DNS is set up again: {who} cannot be "
+            "reached from here (no route), it came from a network or VPN that is gone; or "
+            "{change}.",
+        )),
+        "no_nameserver": Cause("no name server is configured", (
+            "Put your network's DNS server in {resolv_conf} as a line `nameserver <address>`, "
+            "or reconnect the network so that its manager (NetworkManager, systemd-resolved, "
+            "DHCP) writes it again.",
+        )),
+        "dns": Cause("the system resolver fails while the name servers give no reason", (
+            "The system resolver said \"{detail}\": restart this machine's resolver (Linux: "
+            "`sudo systemctl restart systemd-resolved`; macOS: `sudo killall -HUP "
+            "mDNSResponder`; Windows: `ipconfig /flushdns`) and check the `hosts:` line of "
+            "/etc/nsswitch.conf.",
+        )),
+    },
+    fix=(LOCAL_ONLY_STEP,),
+    explain="The name server could not answer (SERVFAIL), refused to (REFUSED), does not "
+    "listen on port 53, cannot be reached, or no name server is configured at all. The "
+    "message names the server and where it was configured.",
 )
 DNS_NO_IPV6 = Code(
     "DNS_NO_IPV6",
@@ -82,29 +129,61 @@ DNS_NO_IPV4 = Code(
     fix=("Clients on IPv4-only networks cannot reach it; use https://api.cborg.lbl.gov.",),
     explain="Only IPv6 addresses were returned, so only IPv6 is tested.",
 )
+HOSTS_FILE = "/etc/hosts"
+_CACHE_STEP = ("Flush the DNS cache (macOS: `sudo killall -HUP mDNSResponder`; Windows: "
+               "`ipconfig /flushdns`; Linux: `resolvectl flush-caches`).")
+_SPLIT_STEP = "On a VPN, the VPN's DNS may not be in use (split DNS): reconnect the VPN."
 DNS_INCONSISTENT = Code(
     "DNS_INCONSISTENT",
     Severity.WARN,
     "The system resolver and DNS disagree about {host}: the system gives {system}, the "
-    "name servers ({servers}) give {direct}.",
-    fix=(
-        "Look for a stale entry for {host} in /etc/hosts (Windows: "
-        "C:\\Windows\\System32\\drivers\\etc\\hosts) and remove it.",
-        "Flush the DNS cache (macOS: `sudo killall -HUP mDNSResponder`; Windows: "
-        "`ipconfig /flushdns`; Linux: `resolvectl flush-caches`).",
-        "On a VPN, the VPN's DNS may not be in use (split DNS): reconnect the VPN.",
-    ),
+    "name servers ({servers}) give {direct}.{hosts_note}",
+    causes={
+        "hosts": Cause("the hosts file names the host", (
+            "Remove the line `{hosts_line}` from {hosts_file}: it sends {host} to {system}, "
+            "away from what DNS gives ({direct}).",
+        )),
+        "split_dns": Cause("no hosts entry, and a VPN is up", (_SPLIT_STEP,)),
+        "cache": Cause("no hosts entry and no VPN", (_CACHE_STEP,)),
+        "system_only": Cause("only the system resolver answers", (
+            "Nothing to do while your clients connect: the system's own resolver (a VPN's "
+            "scoped DNS, a local resolver) knows {host} although {servers} do not answer for "
+            "it.",
+        )),
+        "unknown": Cause("the hosts file could not be read", (
+            "Look for a stale entry for {host} in /etc/hosts (Windows: "
+            "C:\\Windows\\System32\\drivers\\etc\\hosts) and remove it.",
+            _CACHE_STEP,
+            _SPLIT_STEP,
+        )),
+    },
     explain="getaddrinfo (what your programs use) and a direct DNS query returned different "
     "addresses: a hosts-file entry, split-horizon DNS, or a VPN whose DNS is not in use.",
 )
-CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT)
+CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_INCONSISTENT,
+         offline.NETWORK_DOWN)
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
-_REASONS = MappingProxyType({
-    "servfail": "the name server answered SERVFAIL",
-    "refused_dns": "the name server REFUSED the query",
-    "no_nameserver": "no name server is configured",
-    "dns": "the resolver reported a temporary failure",
+# Which code each lookup kind (cborg_doctor.probes.errors) becomes.
+DNS_CODE = MappingProxyType({
+    "nxdomain": "DNS_NXDOMAIN",
+    "timeout": "DNS_TIMEOUT",
+    "servfail": "DNS_FAILED",
+    "refused_dns": "DNS_FAILED",
+    "dns_closed": "DNS_FAILED",
+    "dns_unreachable": "DNS_FAILED",
+    "no_nameserver": "DNS_FAILED",
+    "dns": "DNS_FAILED",
+    "network_down": "NETWORK_DOWN",
 })
+_REASONS = MappingProxyType({
+    "servfail": "{who} answered SERVFAIL",
+    "refused_dns": "{who} REFUSED the query",
+    "dns_closed": "nothing listens for DNS at {who} (port unreachable)",
+    "dns_unreachable": "there is no route to {who} ({detail})",
+    "no_nameserver": "no name server is configured ({detail})",
+    "dns": "{resolver} says \"{detail}\"",
+})
+_SOURCES = MappingProxyType({"--nameserver": "given with --nameserver"})
 
 
 def listed(items: Sequence[str], limit: int = 4) -> str:
@@ -119,19 +198,77 @@ def describe_resolver(found: resolve.Lookup) -> str:
     return "the name server " + ", ".join(found.servers) if found.servers else "DNS"
 
 
+def who(found: resolve.Lookup, kind: str, other: resolve.Lookup | None = None) -> str:
+    """The name servers behind a failure, and where they were configured."""
+    for lookup in (found, other):
+        if lookup is None or lookup.method != "nameserver" or not lookup.servers:
+            continue
+        failed = [server for server, k in lookup.failed_servers if k == kind]
+        servers = failed or list(lookup.servers)
+        source = _SOURCES.get(lookup.source, f"from {lookup.source}" if lookup.source else "")
+        noun = "the name server" if len(servers) == 1 else "the name servers"
+        return f"{noun} {listed(servers)}" + (f" ({source})" if source else "")
+    return "the system's name servers"
+
+
+def nxdomain_cause(host: str, proxy_host: bool = False) -> str:
+    if proxy_host:
+        return "proxy"
+    name = host.lower().rstrip(".")
+    if name == LOCAL_ONLY_HOST:
+        return "local_only"
+    return "filtered" if is_cborg_host(name) else "typo"
+
+
 def failure(found: resolve.Lookup, host: str, timeout: float,
-            other: resolve.Lookup | None = None) -> Finding:
+            other: resolve.Lookup | None = None, proxy_host: bool = False) -> Finding:
     """The finding for a lookup with no address; `other` refines the system's vague errors."""
     kind = found.error or "dns"
-    if kind == "dns" and other is not None and other.error in DNS_CODE:
+    if kind == "dns" and other is not None and not other.ok and other.error in DNS_CODE:
         kind = other.error  # getaddrinfo's EAI_AGAIN: the direct query says timeout/SERVFAIL
     code = _BY_NAME[DNS_CODE.get(kind, "DNS_FAILED")]
+    detail = (found.detail if kind == found.error or other is None else other.detail) or kind
+    facts = dict(host=host, resolver=describe_resolver(found), seconds=timeout, detail=detail,
+                 who=who(found, kind, other), resolv_conf=resolve.RESOLV_CONF,
+                 change=_change(found, other))
+    cause = nxdomain_cause(host, proxy_host) if kind == "nxdomain" else kind
     finding = code.finding(
-        host=host, resolver=describe_resolver(found), seconds=timeout,
-        reason=_REASONS.get(kind, found.detail or kind),
-        data={"kind": kind, "detail": found.detail},
+        cause=cause, reason=fill(_REASONS.get(kind, detail), facts),
+        data={"kind": kind, "detail": detail, "system_said": found.detail
+              if found.method == "system" else ""}, **facts,
     )
     return for_host(finding, host)
+
+
+def _change(found: resolve.Lookup, other: resolve.Lookup | None) -> str:
+    if found.source == "--nameserver":
+        return "give a working server with --nameserver"
+    if ((other and other.source) or found.source) == resolve.RESOLV_CONF:
+        return f"set a working server in {resolve.RESOLV_CONF} (or your network settings)"
+    return "set a working DNS server in your network settings"
+
+
+def network_down(ctx: RunContext, failed: Sequence[resolve.Lookup]) -> Finding | None:
+    """NETWORK_DOWN when the lookups failed because nothing leaves this machine."""
+    servers: list[tuple[str, str]] = []
+    said: list[str] = []
+    for found in failed:
+        if found.ok or found.error in ("nxdomain", "no_answer"):
+            return None  # a name server answered: the network works
+        if found.method == "nameserver" and found.source == "--nameserver" \
+                and found.error != "dns_unreachable":
+            return None  # servers chosen by hand, and they are reachable
+        for server in found.servers:
+            try:
+                servers.append((f"the name server {server}", parse_nameserver(server)[0]))
+            except ValueError:  # a scoped IPv6 address: its route is the interface's
+                continue
+        if found.method == "system" and found.detail and found.error == "dns":
+            said.append(f"The system resolver says \"{found.detail}\".")
+    down = offline.offline(ctx, list(dict.fromkeys(servers)), port=53)
+    if down is None:
+        return None
+    return offline.finding(down, said)
 
 
 def for_host(finding: Finding, host: str) -> Finding:
@@ -141,9 +278,11 @@ def for_host(finding: Finding, host: str) -> Finding:
     return replace(finding, fix=tuple(s for s in finding.fix if s != LOCAL_ONLY_STEP))
 
 
-def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | None:
+def disagreement(system: resolve.Lookup, direct: resolve.Lookup,
+                 hosts_line: str | None = None, vpn: bool = False) -> Finding | None:
     """DNS_INCONSISTENT when the two methods share no address for a family both answer,
-    or the system resolver answers while the name servers do not."""
+    or the system resolver answers while the name servers do not. `hosts_line` is the
+    hosts file's line for the host ("" when it has none, None when unknown)."""
     if system.ok and direct.ok:
         pairs = ((system.a, direct.a), (system.aaaa, direct.aaaa))
         if not any(
@@ -156,14 +295,42 @@ def disagreement(system: resolve.Lookup, direct: resolve.Lookup) -> Finding | No
     # The system answers and the name servers do not: often split DNS (a VPN's scoped
     # resolver, macOS), which works for the clients; worth knowing, not a warning.
     severity = Severity.WARN if direct.ok else Severity.INFO
+    if hosts_line:
+        cause = "hosts"
+    elif hosts_line is None:
+        cause = "unknown"
+    elif not direct.ok:
+        cause = "system_only"
+    else:
+        cause = "split_dns" if vpn else "cache"
     return DNS_INCONSISTENT.finding(
         severity=severity,
+        cause=cause,
         host=system.host,
         system=_shown(system),
         direct=_shown(direct),
         servers=", ".join(direct.servers) or "configured",
-        data={"system": list(system.addresses), "direct": list(direct.addresses)},
+        hosts_line=hosts_line or "", hosts_file=HOSTS_FILE,
+        hosts_note=f" {HOSTS_FILE} has `{hosts_line}`." if hosts_line else "",
+        data={"system": list(system.addresses), "direct": list(direct.addresses),
+              "cause": cause},
     )
+
+
+def hosts_line(ctx: RunContext, host: str) -> str | None:
+    """The hosts file's line naming `host`: "" when none does, None when it cannot be read."""
+    facts = for_context(ctx)
+    if facts.system == "Windows":
+        return None
+    text = facts.read_text(HOSTS_FILE)
+    if text is None:
+        return None
+    wanted = host.lower().rstrip(".")
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and wanted in (name.lower().rstrip(".") for name in fields[1:]):
+            return " ".join(fields)[:200]
+    return ""
 
 
 def _shown(found: resolve.Lookup) -> str:
@@ -198,17 +365,18 @@ def summary(found: resolve.Lookup) -> str:
     return f"{found.host} → {', '.join(parts)} ({describe_resolver(found)}, {found.ms:.0f} ms)"
 
 
-def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[list[Finding], dict]:
+def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision
+                   ) -> tuple[list[Finding], dict, resolve.Lookup]:
     """The proxy's own name must resolve: clients connect to it first."""
     host, port = decision.host_port or ("", 0)
     found = resolve.literal_lookup(host) if is_ip_literal(host) else resolve.lookup(ctx, host)
     ctx.share(PROXY_ADDRESSES, {"host": host, "port": port, **found.to_fact()})
     data = {"proxy": decision.shown, "proxy_lookup": lookup_data(found)}
     if found.ok:
-        return [], data
-    finding = failure(found, host, ctx.timeout)
+        return [], data, found
+    finding = failure(found, host, ctx.timeout, proxy_host=True)
     message = f"The proxy's host name cannot be resolved: {finding.message}"
-    return [replace(finding, message=message)], data
+    return [replace(finding, message=message)], data, found
 
 
 def run(ctx: RunContext) -> Outcome:
@@ -222,7 +390,7 @@ def run(ctx: RunContext) -> Outcome:
     # The proxy's name, the clients' lookup and the direct query run at once.
     direct_wanted = not is_ip_literal(host) and not is_loopback(host) and not ctx.options.nameservers
     jobs: list[Any] = [
-        lambda: proxy_findings(ctx, decision) if proxied else ([], {}),
+        lambda: proxy_findings(ctx, decision) if proxied else ([], {}, None),
         lambda: resolve.direct_lookup(host, None, ctx.timeout) if direct_wanted else None,
         lambda: None if is_ip_literal(host) else resolve.lookup(ctx),
     ]
@@ -230,9 +398,11 @@ def run(ctx: RunContext) -> Outcome:
     for part in (proxy_part, second, primary):
         if isinstance(part, BaseException):
             raise part
-    found_proxy, proxy_data = proxy_part
-    findings += found_proxy
+    found_proxy, proxy_data, proxy_lookup = proxy_part
     data.update(proxy_data)
+    if found_proxy:
+        down = network_down(ctx, [proxy_lookup])
+        findings += [down] if down is not None else found_proxy
     if is_ip_literal(host):
         found = resolve.literal_lookup(host)
         ctx.share(DNS_ADDRESSES, found.to_fact())
@@ -244,6 +414,11 @@ def run(ctx: RunContext) -> Outcome:
     ctx.share(DNS_ADDRESSES, primary.to_fact())
     data["addresses"] = primary.to_fact()
     if not primary.ok:
+        down = None if proxied else network_down(
+            ctx, [primary, *([second] if second is not None else [])])
+        if down is not None:
+            findings.append(down)
+            return Outcome(f"{host}: no network ({down.data.get('cause')})", findings, data)
         finding = failure(primary, host, ctx.timeout, second)
         if second is not None and second.ok:
             finding = replace(finding, message=finding.message + (
@@ -254,10 +429,13 @@ def run(ctx: RunContext) -> Outcome:
                 f" Your clients go through the proxy {decision.shown}, which resolves names "
                 "itself, so this only matters without the proxy."))
         findings.append(finding)
-        return Outcome(f"{host}: {primary.error} ({describe_resolver(primary)})", findings, data)
+        kind = finding.data.get("kind") or primary.error
+        return Outcome(f"{host}: {kind} ({describe_resolver(primary)})", findings, data)
     findings += family_notes(primary)
-    if second is not None:
-        odd = disagreement(primary, second)
+    if second is not None and disagreement(primary, second) is not None:
+        facts = for_context(ctx)
+        vpn = bool(offline.vpn_state(facts, facts.snapshot())[1]) if second.ok else False
+        odd = disagreement(primary, second, hosts_line(ctx, host), vpn)
         if odd is not None:
             findings.append(odd)
     return Outcome(summary(primary), findings, data)

@@ -20,6 +20,8 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.probes import proxy
 from cborg_doctor.probes.http import HttpResult, request
 
+from .proxied import HTTP_PROXY_AUTH, HTTP_PROXY_DENIED, auth_finding, denied_finding
+
 PATH = "/health/liveliness"
 
 HTTP_BLOCKED = Code(
@@ -34,21 +36,6 @@ HTTP_BLOCKED = Code(
     ),
     explain="Cloudflare answered instead of the gateway: a firewall rule (error 1020), a "
     "rate limit (1015), or a browser challenge that API clients cannot pass.",
-)
-HTTP_PROXY_AUTH = Code(
-    "HTTP_PROXY_AUTH",
-    Severity.FAIL,
-    "The proxy {proxy} wants a login (HTTP 407 on {where}).",
-    fix=(
-        "Put the credentials in the proxy URL: `export HTTPS_PROXY=http://USER:PASSWORD@"
-        "proxy.example:8080` (URL-encode special characters).",
-        "Or add the gateway to NO_PROXY if it can be reached directly: "
-        "`export NO_PROXY=api.cborg.lbl.gov`.",
-        "A proxy that wants your Windows login (Negotiate/NTLM) cannot take a password in "
-        "the URL: run a local authenticating proxy (px, cntlm) and point HTTPS_PROXY at it.",
-    ),
-    explain="An HTTP proxy answered 407 Proxy Authentication Required; its "
-    "Proxy-Authenticate header says which login it wants (Basic, Negotiate, NTLM).",
 )
 HTTP_SERVER_ERROR = Code(
     "HTTP_SERVER_ERROR",
@@ -93,7 +80,7 @@ HTTP_FAILED = Code(
     explain="The connection broke after TLS succeeded, for example a reset.",
 )
 CODES = (HTTP_BLOCKED, HTTP_PROXY_AUTH, HTTP_SERVER_ERROR, HTTP_NOT_GATEWAY, HTTP_TIMEOUT,
-         HTTP_FAILED)
+         HTTP_FAILED, HTTP_PROXY_DENIED)
 
 _CF_CODE = re.compile(r"(?:Error(?:\s+code)?|error code:)\s*(?:<[^>]*>\s*)*(1\d{3})\b", re.I)
 _CF_RAY_BODY = re.compile(r"Ray ID:?\s*(?:<[^>]*>\s*)*([0-9a-f]{16})", re.I)
@@ -169,7 +156,7 @@ def classify(result: HttpResult, origin: str, host: str) -> Verdict:
         if result.status == 407:
             return Verdict(HTTP_PROXY_AUTH, {"where": "the request" if result.error is None
                                              else "CONNECT"})
-        return Verdict(HTTP_NOT_GATEWAY, {"url": url, "what": result.detail, "host": host},
+        return Verdict(HTTP_PROXY_DENIED, {"url": url, "what": result.detail, "host": host},
                        "the proxy")
     if result.error == "protocol":
         return Verdict(HTTP_NOT_GATEWAY, {
@@ -262,6 +249,13 @@ def run(ctx: RunContext) -> Outcome:
     facts = {"host": ctx.target.host, "url": result.url, "proxy": proxy.decision(ctx).shown,
              "status": result.status, **verdict.facts}
     finding: Finding = verdict.code.finding(**facts)
+    if verdict.code in (HTTP_PROXY_AUTH, HTTP_PROXY_DENIED):  # the proxy's own answer
+        from cborg_doctor.probes.proxyanswer import ProxyAnswer
+
+        answer = ProxyAnswer(result.status, result.detail, result.headers, result.text[:16384])
+        finding = (auth_finding(proxy.decision(ctx), answer, ctx.target.host, verdict.facts["where"])
+                   if verdict.code is HTTP_PROXY_AUTH else
+                   denied_finding(proxy.decision(ctx), answer, ctx.target.host, ctx.target.port))
     return Outcome(finding.message, [finding], data)
 
 

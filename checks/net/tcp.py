@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Check, Code, Finding, Outcome, RootCause, RunContext, Severity
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
-from cborg_doctor.probes.errors import TCP_CODE
 
+from ..config.proxy import where_set
+from . import offline
 from .dns import listed
+from .proxied import PROXY_DOWN, down_finding
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
 # Clients try the first few addresses; a hostile answer with thousands must not cost
@@ -97,6 +99,9 @@ IPV4_BROKEN = Code(
     "first are slow or fail; forcing the working family fixes that.",
 )
 CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
+# Which code each connect kind (cborg_doctor.probes.errors) becomes.
+TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT",
+                             "no_route": "NO_ROUTE"})
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
 _PROBLEM = MappingProxyType({"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
             "reset": "reset", "failed": "failed"})
@@ -185,10 +190,21 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     other = results[len(own_addresses): len(own_addresses) + len(per_family[other_family])]
     direct_results = results[len(everything) - len(direct):] if direct else []
     ctx.share(reachable_fact(family), [r.address for r in own if r.ok])
+    down = network_down(ctx, [*own, *other], label, port)
+    if down is not None:
+        if family == 6 and per_family[4]:  # net.ipv4 says it: the root cause once
+            return Outcome(f"no network: see net.ipv4 ({offline.NETWORK_DOWN.code})", (),
+                           {"port": port, "results": _result_data(own)},
+                           skipped_because="this machine has no network (NETWORK_DOWN in "
+                           "net.ipv4)")
+        return Outcome(f"no network: no route to {label}", [down],
+                       {"port": port, "via_proxy": via_proxy, "results": _result_data(own)})
     findings = judge(family, own, other, label, port, ctx.timeout)
+    if via_proxy:
+        findings = as_proxy_down(ctx, findings)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
-    explained_by: Cause | None = None
+    explained_by: RootCause | None = None
     if ok:
         times = ", ".join(f"{r.address} {r.ms:.0f} ms" for r in ok[:4])
         more = f" (+{len(ok) - 4} more)" if len(ok) > 4 else ""
@@ -199,13 +215,45 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary += f" (the first {len(own_addresses)} of {resolved} addresses were tested)"
     if not ok and _dns_disagrees(ctx):
         # A stale hosts entry (or split DNS) sent the clients to the wrong address.
-        explained_by = Cause("dns", "DNS_INCONSISTENT")
+        explained_by = RootCause("dns", "DNS_INCONSISTENT")
     if direct_results:
         data["direct"] = _result_data(direct_results)
         fine = sum(r.ok for r in direct_results)
         summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
                     f"{ctx.target.host} connect")
     return Outcome(summary, findings, data, explained_by=explained_by)
+
+
+def as_proxy_down(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
+    """A proxy that accepts no connection at all is PROXY_DOWN: the advice is about the
+    proxy and its setting, not about the gateway's port."""
+    decision = proxy.decision(ctx)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.code in _BY_NAME and finding.code not in ("IPV4_BROKEN", "IPV6_BROKEN") and (
+                finding.severity is Severity.FAIL):
+            where = where_set(decision.source or "", ctx.home)
+            finding = down_finding(decision, str(finding.data.get("kind", "failed")),
+                                   listed(list(finding.data.get("failed", []))), ctx.target.host,
+                                   where)
+        out.append(finding)
+    return out
+
+
+def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: str,
+                 port: int) -> Finding | None:
+    """NETWORK_DOWN when no address of either family has a route, and nothing leads out."""
+    if not results or any(r.error != "no_route" for r in results):
+        return None
+    picked = {r.family: r.address for r in reversed(results)}  # the first of each family
+    what = "the proxy" if label.startswith("the proxy") else "the gateway"
+    destinations = [(f"{what}'s address {address}", address)
+                    for _, address in sorted(picked.items())]
+    down = offline.offline(ctx, destinations, port, name_outside=False)
+    if down is None:
+        return None
+    said = results[0].detail or "Network is unreachable"
+    return offline.finding(down, [f"Connecting to {results[0].address} gives \"{said}\"."])
 
 
 def _dns_disagrees(ctx: RunContext) -> bool:
@@ -227,7 +275,7 @@ IPV4_CHECK = Check(
     title="TCP over IPv4",
     run=run_ipv4,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV4_BROKEN, offline.NETWORK_DOWN, PROXY_DOWN),
     order=80,
     description="TCP to each IPv4 address",
 )
@@ -236,7 +284,7 @@ IPV6_CHECK = Check(
     title="TCP over IPv6",
     run=run_ipv6,
     needs=("dns",),
-    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN),
+    codes=(TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, offline.NETWORK_DOWN, PROXY_DOWN),
     order=90,
     description="TCP to each IPv6 address",
 )

@@ -8,30 +8,25 @@ inspection proxy looks exactly like "certificate verify failed" to Python.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import PROXY_ADDRESSES
-from cborg_doctor.probes import proxy, resolve, trust
+from cborg_doctor.probes import interception, proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
-from cborg_doctor.probes.tls import PeerCert, TlsResult, handshake
+from cborg_doctor.probes.tls import PeerCert, TlsResult, decode_der, handshake
 from cborg_doctor.probes.together import together
 from cborg_doctor.probes.trust import bundle_problem
+from cborg_doctor.probes.x509 import BasicConstraints, basic_constraints
 from cborg_doctor.target import is_loopback
 
-from .http import HTTP_NOT_GATEWAY, HTTP_PROXY_AUTH
+from . import proxied
+from .proxied import auth_finding, denied_finding, source_text
 
-# Issuer names of TLS inspection products (case-insensitive substrings).
-INTERCEPTION_PRODUCTS = (
-    "zscaler", "netskope", "palo alto", "paloalto", "fortinet", "fortigate", "forcepoint",
-    "websense", "blue coat", "bluecoat", "symantec web", "cisco umbrella", "opendns",
-    "sophos", "mcafee web", "skyhigh", "check point", "checkpoint", "barracuda", "iboss",
-    "lightspeed", "goguardian", "securly", "menlo security", "cloudflare for teams",
-    "cloudflare gateway", "kaspersky", "avast", "avg web", "eset ssl", "bitdefender",
-    "untangle", "smoothwall", "contentkeeper", "watchguard", "sonicwall", "squid",
-)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 TRUST_STEPS = (
     "Point your clients at a bundle that includes your organisation's root CA: "
@@ -52,11 +47,27 @@ TLS_UNTRUSTED = Code(
     ),
     explain="Verification failed because the issuer is unknown to the CAs your clients trust.",
 )
+BUNDLE_STEPS = (
+    "Get the inspecting CA's certificate as PEM and save it as ~/corp-ca.pem: {ca_hint}.",
+    "Make a bundle of certifi's public roots plus that CA and point Python clients at it: "
+    "`cat \"$(python3 -m certifi)\" ~/corp-ca.pem > ~/.cborg-ca-bundle.pem && export "
+    "SSL_CERT_FILE=~/.cborg-ca-bundle.pem` (put the export in your shell profile; tools built "
+    "on requests also need `export REQUESTS_CA_BUNDLE=~/.cborg-ca-bundle.pem`).",
+    "Or make Python use the OS trust store, where IT installs that CA (which is why browsers "
+    "work): `pip install truststore`, then `import truststore; truststore.inject_into_ssl()` "
+    "before creating the OpenAI client.",
+)
+DEFAULT_CA_HINT = ("ask your IT department for the organisation's root CA, or export it from a "
+                   "browser on this machine (the padlock → certificate → the top of the chain)")
+FETCH_CHAIN = ("; `openssl s_client -proxy {proxy_address} -connect {host}:{port} -showcerts "
+               "</dev/null` prints the chain the proxy sends (its last certificate is usually "
+               "the CA)")
+
 TLS_INTERCEPTED = Code(
     "TLS_INTERCEPTED",
     Severity.FAIL,
     "TLS to {host} is intercepted: the certificate is issued by {issuer}, {why}.",
-    fix=TRUST_STEPS,
+    fix=BUNDLE_STEPS,
     explain="A TLS inspection proxy (corporate firewall, antivirus, Zscaler, Netskope ...) "
     "replaces the gateway's certificate with one from its own CA. Browsers trust that CA "
     "through the OS store; Python's certifi bundle does not.",
@@ -130,15 +141,121 @@ TLS_FAILED = Code(
     explain="TLS broke for a reason other than the certificate: protocol or cipher errors, "
     "or the connection was reset.",
 )
+STRICT_BUNDLE_STEP = (
+    "Careful: that CA ({ca}) has {problem}. A bundle with it works on Python 3.12 and older, "
+    "but Python 3.13+ rejects it (VERIFY_X509_STRICT): ask IT to re-issue it with a critical "
+    "Basic Constraints extension (CA:TRUE); see `cborg-doctor --explain TLS_CA_NOT_STRICT`.")
+TLS_CA_NOT_STRICT = Code(
+    "TLS_CA_NOT_STRICT",
+    Severity.WARN,
+    "The CA {ca} that {trust} uses for {host} has {problem}: Python 3.13 and newer reject it "
+    "(VERIFY_X509_STRICT), {now}.",
+    fix=(
+        "Ask whoever runs that CA (IT, for a TLS inspection CA) to re-issue it with a critical "
+        "Basic Constraints extension (CA:TRUE), as RFC 5280 requires of CA certificates.",
+        "Until then, on Python 3.13+, clear the flag where you build the client: `ctx = "
+        "ssl.create_default_context(cafile=os.environ[\"SSL_CERT_FILE\"]); ctx.verify_flags &= "
+        "~ssl.VERIFY_X509_STRICT; client = OpenAI(http_client=httpx.Client(verify=ctx))`.",
+    ),
+    explain="Python 3.13 turned on VERIFY_X509_STRICT in ssl.create_default_context() (which "
+    "httpx and openai-python use). A CA whose Basic Constraints extension is missing or not "
+    "marked critical then fails with 'Basic Constraints of CA cert not marked critical', "
+    "while Python 3.12 and older accept it: a setup that works breaks exactly when Python is "
+    "upgraded. Many TLS inspection and in-house CAs were made that way.",
+)
 CODES = (TLS_UNTRUSTED, TLS_INTERCEPTED, TLS_HOSTNAME_MISMATCH, TLS_EXPIRED, TLS_CLOCK_SKEW,
-         TLS_NOT_YET_VALID, TLS_TIMEOUT, TLS_FAILED)
+         TLS_NOT_YET_VALID, TLS_TIMEOUT, TLS_FAILED, TLS_CA_NOT_STRICT)
 
 
-def interception_product(cert: PeerCert | None) -> str | None:
+def interception_product(cert: PeerCert | None) -> interception.Product | None:
+    return interception.identify(cert.issuer, cert.issuer_org) if cert is not None else None
+
+
+def strict_finding(context: Any, cert: PeerCert | None, host: str, trust_source: str,
+                   failing: bool) -> Finding | None:
+    """A CA in the clients' trust that issued `cert` and that Python 3.13+ would reject."""
     if cert is None:
         return None
-    text = f"{cert.issuer} {cert.issuer_org}".lower()
-    return next((p for p in INTERCEPTION_PRODUCTS if p in text), None)
+    for name, constraints in trust.issuing_cas(context, cert.issuer, cert.issuer_org):
+        if constraints.strict_ok:
+            continue
+        problem = constraints_problem(constraints)
+        now = (f"and this Python {sys.version_info.major}.{sys.version_info.minor} rejects it "
+               "too" if failing else f"while this Python {sys.version_info.major}."
+               f"{sys.version_info.minor} accepts it: your clients break when Python is upgraded")
+        return TLS_CA_NOT_STRICT.finding(
+            severity=Severity.FAIL if failing else Severity.WARN, ca=name, trust=trust_source,
+            host=host, problem=problem, now=now,
+            data={"ca": name, "basic_constraints": {"present": constraints.present,
+                                                    "critical": constraints.critical,
+                                                    "ca": constraints.ca}})
+    return None
+
+
+def direct_addresses(ctx: RunContext) -> list[str]:
+    """Gateway addresses the net checks reached without the proxy (measured alongside it)."""
+    found: list[str] = []
+    for check_id in ("net.ipv4", "net.ipv6"):
+        result = ctx.result(check_id)
+        direct = result.data.get("direct", []) if result is not None else []
+        found += [d["address"] for d in direct if isinstance(d, dict) and d.get("ok")]
+    return found
+
+
+def untrusted_finding(ctx: RunContext, first: TlsResult, peer: TlsResult, os_ok: bool | None,
+                      direct: TlsResult | None, trust_source: str) -> Finding:
+    """Untrusted: interception (by the proxy, a known product, or a CA the OS trusts) or not."""
+    host, cert = ctx.target.host, peer.cert if peer.ok else None
+    issuer = issuer_text(cert)
+    decision = proxy.decision(ctx)
+    product = interception_product(cert)
+    hint = product.ca_hint if product else DEFAULT_CA_HINT
+    by_proxy = bool(decision.url) and not (direct is not None and direct.ok and direct.cert == cert)
+    facts: dict[str, Any] = {"host": host, "issuer": issuer, "port": ctx.target.port}
+    if by_proxy:
+        proxy_host, proxy_port = decision.host_port or ("", 0)
+        facts["proxy_address"] = f"{proxy_host}:{proxy_port}"
+        hint += FETCH_CHAIN.format(**facts)
+        what = (f"TLS inspection by {product.name}" if product else
+                "your organisation's own CA, seen only through the proxy")
+        seen = (f"; without the proxy {host} presents a certificate issued by "
+                f"{issuer_text(direct.cert)}" if direct is not None and direct.ok else "")
+        why = (f"which the proxy {decision.shown} (from {source_text(decision)}) presented in "
+               f"place of the gateway's certificate: {what}{seen}")
+    elif os_ok:
+        why = "which this computer's OS trust store accepts but your Python clients do not"
+    elif product:
+        why = f"a TLS inspection product ({product.name})"
+    else:
+        return TLS_UNTRUSTED.finding(host=host, trust=trust_source, issuer=issuer,
+                                     reason=first.detail or "unknown issuer")
+    finding = TLS_INTERCEPTED.finding(
+        **facts, why=why, ca_hint=hint,
+        data={"product": product.name if product else None, "from_proxy": by_proxy})
+    loose = non_strict_in_chain(peer.extra.get("chain", ()))
+    if loose is not None:  # the bundle fix works until Python 3.13
+        finding = replace(finding, fix=(*finding.fix, STRICT_BUNDLE_STEP.format(
+            ca=loose[0], problem=loose[1])), data={**finding.data, "ca_not_strict": loose[0]})
+    return finding
+
+
+def constraints_problem(constraints: BasicConstraints) -> str:
+    if not constraints.present:
+        return "no Basic Constraints extension"
+    if not constraints.critical:
+        return "a Basic Constraints extension that is not marked critical"
+    return "Basic Constraints without CA:TRUE"
+
+
+def non_strict_in_chain(chain: Sequence[bytes]) -> tuple[str, str] | None:
+    """A CA the server sent (after the leaf) that Python 3.13+ rejects: (name, problem)."""
+    for der in chain[1:]:
+        constraints = basic_constraints(der)
+        if constraints is None or constraints.strict_ok or (constraints.present and not constraints.ca):
+            continue
+        cert = decode_der(der)
+        return (cert.subject if cert else "a CA in the chain"), constraints_problem(constraints)
+    return None
 
 
 def issuer_text(cert: PeerCert | None) -> str:
@@ -211,14 +328,20 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
     host = ctx.target.host
     kind = first.error or "tls"
     os_ctx = trust.os_context() if kind == "untrusted" else None
+    direct_to = direct_addresses(ctx)[:1] if kind == "untrusted" and proxy.decision(ctx).url else []
     found: list[TlsResult] = []
-    if kind in ("untrusted", "hostname", "expired", "not_yet_valid") and remaining > 0:
+    if kind in ("untrusted", "hostname", "expired", "not_yet_valid", "ca_strict") and remaining > 0:
         # Only certificate problems need a second look; a stall would only stall again.
-        jobs = [lambda: shake(trust.unverified_context(), min(ctx.timeout, remaining),
-                              kind in ("expired", "not_yet_valid"))]
+        bound = min(ctx.timeout, remaining)
+        jobs = [lambda: shake(trust.unverified_context(), bound, kind in ("expired", "not_yet_valid"))]
         if os_ctx is not None:
-            jobs.append(lambda: shake(os_ctx, min(ctx.timeout, remaining), False))
+            jobs.append(lambda: shake(os_ctx, bound, False))
+        if direct_to:  # is it the proxy's certificate, or the gateway's own?
+            jobs.append(lambda: handshake(direct_to[0], ctx.target.port, host,
+                                          trust.unverified_context(), bound))
         found = together(*jobs)
+    direct = found.pop() if direct_to and found else None
+    direct = direct if isinstance(direct, TlsResult) else None
     peer = found[0] if found else first
     cert = peer.cert if peer.ok else None
     data = {"trust": trust_source, "error": kind, "detail": first.detail, **cert_data(peer)}
@@ -229,24 +352,23 @@ def diagnose_failure(ctx: RunContext, first: TlsResult, shake: Any, remaining: f
         return TLS_HOSTNAME_MISMATCH.finding(host=host, names=names, issuer=issuer), data
     if kind in ("expired", "not_yet_valid"):
         return clock_findings(kind, host, cert, peer.server_date, now), data
+    if kind == "ca_strict":
+        strict = strict_finding(trust.user_context(ctx), cert, host, trust_source, failing=True)
+        if strict is not None:
+            return strict, data
+        kind = "untrusted"
     if kind == "untrusted":
         os_ok = len(found) > 1 and found[1].ok
         data["os_store_verifies"] = os_ok if os_ctx is not None else None
-        product = interception_product(cert)
-        if os_ok:
-            why = "which this computer's OS trust store accepts but your Python clients do not"
-            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
-        if product:
-            why = f"a TLS inspection product ({product})"
-            return TLS_INTERCEPTED.finding(host=host, issuer=issuer, why=why), data
-        return TLS_UNTRUSTED.finding(host=host, trust=trust_source, issuer=issuer,
-                                     reason=first.detail or "unknown issuer"), data
+        return untrusted_finding(ctx, first, peer, os_ok, direct, trust_source), data
     if kind == "tls_timeout":
         return TLS_TIMEOUT.finding(host=host, address=first.address, seconds=ctx.timeout), data
+    decision = proxy.decision(ctx)
     if kind == "proxy" and first.proxy_status == 407:
-        return HTTP_PROXY_AUTH.finding(proxy=proxy.decision(ctx).shown, where="CONNECT"), data
+        return auth_finding(decision, first.proxy_answer, host, "CONNECT"), data
     if kind == "proxy" and first.proxy_status is not None:  # the proxy refuses this host
-        return HTTP_NOT_GATEWAY.finding(url=ctx.target.origin, host=host, what=first.detail), data
+        direct = direct_addresses(ctx)
+        return denied_finding(decision, first.proxy_answer, host, ctx.target.port, direct), data
     return TLS_FAILED.finding(host=host, address=first.address or "the proxy",
                               reason=first.detail or kind), data
 
@@ -322,6 +444,10 @@ def run(ctx: RunContext) -> Outcome:
         note = public_trust_note(ctx, first, shake, trust_source, remaining)
         if note is not None:
             findings.append(note)
+        strict = (strict_finding(trust.user_context(ctx), first.cert, target.host, trust_source,
+                                 failing=False) if trust_source != "certifi" else None)
+        if strict is not None:
+            findings.append(strict)
         cert = first.cert
         until = cert.not_after.strftime("%Y-%m-%d") if cert and cert.not_after else "?"
         summary = (f"{first.protocol}, {cert.subject if cert else '?'} issued by "
@@ -330,7 +456,8 @@ def run(ctx: RunContext) -> Outcome:
             summary += f", through the proxy {decision.shown}"
         return Outcome(summary, findings, {"trust": trust_source, **cert_data(first)})
     finding, data = diagnose_failure(ctx, first, shake, remaining, trust_source)
-    if via:
+    if via and finding.code not in {code.code for code in proxied.CODES} and not (
+            finding.data.get("from_proxy")):
         finding = replace(finding, message=finding.message + f" (through the proxy {decision.shown})")
     return Outcome(f"{first.error}: {first.detail}"[:200], [finding], data)
 
@@ -341,7 +468,7 @@ CHECK = Check(
     run=run,
     needs=("net.ipv4|net.ipv6",),
     uses=("net.ipv4", "net.ipv6"),  # the address to shake hands with is one both judged
-    codes=CODES,
+    codes=(*CODES, proxied.HTTP_PROXY_DENIED, proxied.HTTP_PROXY_AUTH),
     order=100,
     description="handshake, chain, issuer, hostname, validity, clock",
 )

@@ -185,9 +185,9 @@ def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:
         return [], f"{host} was not resolved here: --nameserver is given, the dns check uses it"
     bound = ctx.timeouts.aside
     found = facts.resolve(host, bound)
-    if found:
-        return list(found), "the system resolver"
-    return [], f"{host} did not resolve within {bound:g} s (the dns check says why)"
+    if found.addresses:
+        return list(found.addresses), "the system resolver"
+    return [], f"{host} {found.why()} (the dns check says why)"
 
 
 def _addresses(value: object) -> list[str]:
