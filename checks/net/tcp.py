@@ -17,8 +17,8 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RootCause, RunContex
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
+from cborg_doctor.shellfiles import where_set
 
-from ..config.proxy import where_set
 from . import offline
 from .dns import listed
 from .proxied import PROXY_DOWN, down_finding
