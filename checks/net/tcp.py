@@ -17,6 +17,7 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RootCause, RunContex
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
+from cborg_doctor.probes.family import family as ip_family
 from cborg_doctor.shellfiles import where_set
 
 from . import offline
@@ -245,7 +246,7 @@ def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: s
     """NETWORK_DOWN when no address of either family has a route, and nothing leads out."""
     if not results or any(r.error != "no_route" for r in results):
         return None
-    picked = {r.family: r.address for r in reversed(results)}  # the first of each family
+    picked = {ip_family(r.address).number: r.address for r in reversed(results)}  # the first of each family
     what = "the proxy" if label.startswith("the proxy") else "the gateway"
     destinations = [(f"{what}'s address {address}", address)
                     for _, address in sorted(picked.items())]
