@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .check import PLUGIN_ORDER, Check, CheckResult, Outcome
 from .context import RunContext
-from .findings import Cause, Code, Finding, Severity, Status
+from .findings import Cause, Code, Finding, RootCause, Severity, Status
 from .fixes.model import Change, FixContext, NeedsYou, Plan, Remedy
 from .options import Options
 from .target import Target
@@ -27,6 +27,7 @@ __all__ = [
     "Outcome",
     "Plan",
     "Remedy",
+    "RootCause",
     "RunContext",
     "Severity",
     "Status",

@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .findings import Code, Finding, Status
+from .findings import Code, Finding, RootCause, Status
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .options import Options
 
 # Built-in checks use small numbers to keep the contract's order; plugins that
 # give none run after every built-in they could depend on.
@@ -48,6 +49,8 @@ class Outcome:
     # Set when there was nothing to test (e.g. no IPv6 address to connect to): the
     # check is reported as `skip` with this reason, and checks needing it wait on others.
     skipped_because: str | None = None
+    # The earlier finding that explains this check's failure (the verdict names it).
+    explained_by: RootCause | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,16 @@ class Check:
     uses: tuple[str, ...] = ()
     order: int = PLUGIN_ORDER
     opt_in: str | None = None  # an Options attribute that must be true, e.g. "live"
+    # With `opt_in` given, this check joins an ``--only`` selection by itself
+    # (``--only config.base_url --repeat 3`` repeats the probes; ``--live`` does not).
+    joins_only: bool = False
     description: str = ""
+    # The check's time bound when its work grows with an option (``--repeat N``);
+    # default `Timeouts.check`.
+    bound: Callable[[Options], float] | None = None
+
+    def time_bound(self, options: Options) -> float:
+        return self.bound(options) if self.bound is not None else options.timeouts.check
 
     def needed_groups(self) -> list[tuple[str, ...]]:
         """`needs` as alternatives: each group is satisfied by any one of its ids."""
@@ -84,19 +96,18 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     skipped_because: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    explained_by: RootCause | None = None
 
     @property
     def usable(self) -> bool:
         """Whether checks that need this one may run.
 
-        A failure marked ``data={"blocks": False}`` is about the user's other
+        A failure whose findings all have ``blocks=False`` is about the user's other
         tools, not about the path the doctor tests (the OpenAI SDK pointed at
         OpenAI): it stays a failure, and the checks after it still run.
         """
         if self.status is Status.FAIL:
-            return all(
-                f.data.get("blocks") is False for f in self.findings if f.status is Status.FAIL
-            )
+            return all(not f.blocks for f in self.findings if f.status is Status.FAIL)
         return self.status in (Status.PASS, Status.WARN)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,5 +119,6 @@ class CheckResult:
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "skipped_because": self.skipped_because,
-            "data": dict(self.data),
+            "data": {**self.data, **({"explained_by": self.explained_by.to_dict()}
+                                      if self.explained_by else {})},
         }

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
     from .check import Check
     from .context import RunContext
-    from .options import ReportFormat
     from .registry import Registry
     from .report import Report
     from .secrets import ApiKey
+    from .session import Session
 
 PROG = "cborg-doctor"
 
@@ -250,6 +250,8 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, argparse.Namespace]:
         skip=tuple(i for group in ns.skip for i in group),
         live=ns.live,
         json=ns.json,
+        repeat=ns.repeat or 0,
+        interval=1.0 if ns.interval is None else ns.interval,
         reports=tuple(ns.report),
         no_report=ns.no_report,
         fail_on=FailOn(ns.fail_on),
@@ -279,17 +281,18 @@ def list_checks(registry: Registry, out: TextIO) -> None:
         out.write(f"(plugin not loaded: {problem.source}: {problem.reason})\n")
 
 
+def _owner(check: Check) -> str:
+    """Who raises a code: the check, or for an opt-in check the option that runs it."""
+    return f"--{check.opt_in.replace('_', '-')}" if check.opt_in else check.id
+
+
 def explain(registry: Registry, code: str, out: TextIO) -> None:
     from .registry import closest
     from .runner import ENGINE_CODES
 
-    owned = {name: (check.id, c) for name, (check, c) in registry.codes().items()}
+    owned = {name: (_owner(check), c) for name, (check, c) in registry.codes().items()}
     for c in ENGINE_CODES:
         owned.setdefault(c.code, ("(engine)", c))
-    from .repeat import CODES as REPEAT_CODES
-
-    for c in REPEAT_CODES:
-        owned.setdefault(c.code, ("--repeat", c))
     wanted = code.strip().upper()
     if wanted not in owned:
         near = closest(wanted, owned)
@@ -343,43 +346,20 @@ def _run(argv: Sequence[str], keys_seen: list[ApiKey]) -> int:
     if ns.undo:
         return _undo()
 
-    from .reportfiles import ReportPathError, check_writable, default_report_path, format_for
+    from .reportfiles import ReportPathError
     from .secrets import KeyFileError
-    from .session import build_context
+    from .session import Session
 
     try:
-        targets = [(path, format_for(path)) for path in options.reports]
-        for path, _ in targets:
-            check_writable(path)
-    except ReportPathError as exc:
+        session = Session.prepare(options, registry=registry, default_report=True)
+    except (ReportPathError, SelectionError, KeyFileError) as exc:
         _fatal(str(exc))
-    try:
-        checks = registry.select(options.only, options.skip)
-    except SelectionError as exc:
-        _fatal(str(exc))
-    try:
-        ctx = build_context(options)
-    except KeyFileError as exc:
-        _fatal(str(exc))
-    if ctx.key is not None:
-        keys_seen.append(ctx.key)  # so even an internal error is scrubbed of a key from a file
-    if not targets and not options.no_report:
-        from .options import ReportFormat
-
-        try:
-            targets = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
-        except ReportPathError as exc:
-            _fatal(str(exc))
-    return _diagnose_and_report(ctx, registry, checks, targets, helpdesk=ns.helpdesk,
-                                repeat=(ns.repeat or 0, 1.0 if ns.interval is None else ns.interval))
+    if session.ctx.key is not None:
+        keys_seen.append(session.ctx.key)  # so even an internal error is scrubbed of a key from a file
+    return _diagnose_and_report(session, helpdesk=ns.helpdesk)
 
 
-def _diagnose_and_report(
-    ctx: RunContext, registry: Registry, checks: list[Check], targets: list[tuple[str, ReportFormat]],
-    helpdesk: bool = False, repeat: tuple[int, float] = (0, 1.0),
-) -> int:
-    from pathlib import Path
-
+def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
     from rich.console import Console
 
     from .ci import in_ci, publish
@@ -387,9 +367,8 @@ def _diagnose_and_report(
     from .formats.console import View, header_line, render_check, render_summary
     from .output import ScrubbingStream
     from .progress import ConsoleProgress
-    from .reportfiles import write_atomic
-    from .session import run_diagnosis
 
+    ctx = session.ctx
     options, scrub = ctx.options, ctx.scrub
     view = View(verbose=options.verbose, quiet=options.quiet)
     ci = in_ci(ctx.env)  # CI logs: no colour, no spinner, nothing interactive
@@ -405,42 +384,31 @@ def _diagnose_and_report(
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if options.json:
-            report = run_diagnosis(ctx, registry)
+            report = session.run()
         else:
             key = ctx.key
             key_text = f"{key.fingerprint} ({key.source})" if key else "none"
             if not options.quiet:
                 console.print(header_line(ctx.target.base_url, key_text, __version__),
                               style="bold", markup=False, highlight=False)
-            with ConsoleProgress(console, checks, view) as progress:
-                report = run_diagnosis(ctx, registry, progress)
+            with ConsoleProgress(console, session.checks, view) as progress:
+                report = session.run(progress)
             # Plugins that failed to load have no place in the run order: print them last.
-            for result in report.checks[len(checks):]:
+            for result in report.checks[len(session.checks):]:
                 render_check(result, console, view)
-        if repeat[0] and not report.interrupted:
-            from .repeat import repeat as run_repeat
-
-            report = run_repeat(ctx, registry, report, *repeat, console=console)
-            if not options.json:
-                render_check(report.checks[-1], console, view)
         if not options.json and not options.quiet:
             from .waterfall import render_timings
 
             render_timings(report, console)
         if options.fix and not report.interrupted:
-            report = _fix(report, ctx, registry, console)
+            report = _fix(report, ctx, session.registry, console)
         terminated = report.interrupted == "SIGTERM"
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-    written: list[str] = []
-    for path, fmt in targets:
-        try:
-            write_atomic(Path(path), render(report, fmt, scrub, options.verbose))
-        except OSError as exc:
-            sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
-            continue
-        written.append(path)
+    written, failed = session.write(report)
+    for path, exc in failed:
+        sys.stderr.write(f"{PROG}: could not write report {path}: {exc.strerror or exc}\n")
     # GitHub Actions: annotations and the job summary (workflow commands on stdout, or stderr with --json).
     for problem in publish(report, ctx.env, scrub, sys.stderr if options.json else console.file):
         sys.stderr.write(f"{PROG}: {problem}\n")

@@ -1,24 +1,28 @@
 """One run's context: options, environment snapshot, key, target, results so far.
 
 Built once per run and passed to every check: there is no module-level state.
-Checks read earlier results with `result(id)` and leave facts for later checks
-(resolved addresses, egress IPs, ...) with `share()`; both are safe to use from
-checks that run at the same time.
+Checks read earlier results with `result(id)` and leave typed facts for later
+checks (resolved addresses, egress IPs, ...: `cborg_doctor.facts`) with
+`share()`; both are safe to use from checks that run at the same time.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .check import CheckResult
+from .facts import Fact
 from .options import Options
 from .secrets import ApiKey, KeyResolution, Scrubber
 from .target import Target
+from .timeouts import Deadline, Timeouts
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +36,14 @@ class RunContext:
     home: Path | None = None
     cwd: Path | None = None
     osfacts: Any = None  # platform checks' source of OS facts; tests pass recorded ones
+    # This check's own deadline: the runner gives each check a fresh one as it starts
+    # (a copy of the context sharing results and facts); outside a run, one bound from now.
+    deadline: Deadline = field(default_factory=lambda: Deadline(0.0))
+    # Set by the runner on Ctrl-C/SIGTERM: a long check (repeat) stops and returns what it has.
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    # This check's progress line (a spinner's text); set by the runner for each check.
+    on_progress: Callable[[str], None] | None = field(default=None, repr=False)
+    _checks: dict[str, Any] = field(default_factory=dict, repr=False)  # the run's, by id
     _results: dict[str, CheckResult] = field(default_factory=dict, repr=False)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -40,10 +52,46 @@ class RunContext:
     def key(self) -> ApiKey | None:
         return self.key_resolution.key
 
+    def __post_init__(self) -> None:
+        if not self.deadline.seconds:
+            self.deadline = self.timeouts.deadline()
+
     @property
     def timeout(self) -> float:
         """The limit for one network operation (`--timeout`)."""
         return self.options.timeout
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """Every limit of the run (see `cborg_doctor.timeouts`)."""
+        return self.options.timeouts
+
+    def for_check(
+        self, bound: float | None = None, on_progress: Callable[[str], None] | None = None
+    ) -> RunContext:
+        """The context one check runs with: the same results, facts and stop signal; its
+        own deadline (`bound`, default `Timeouts.check`) and progress line."""
+        return replace(self, deadline=self.timeouts.deadline(bound), on_progress=on_progress)
+
+    def progress(self, text: str) -> None:
+        """Say how far a long check is (shown beside the spinner on a terminal only)."""
+        if self.on_progress is not None:
+            self.on_progress(text)
+
+    def rerun(self, check_id: str) -> Any:
+        """Run a check of this run again (``repeat`` reruns ``live``) with a fresh deadline;
+        None when it is not part of the run or its result was not usable."""
+        with self._lock:
+            check = self._checks.get(check_id)
+            done = self._results.get(check_id)
+        if check is None or done is None or not done.usable:
+            return None
+        return check.run(self.for_check())
+
+    def take_part(self, checks: Iterable[Any]) -> None:
+        """The runner names the run's checks (for `rerun`)."""
+        with self._lock:
+            self._checks.update({c.id: c for c in checks})
 
     @property
     def scrub(self) -> Scrubber:
@@ -63,14 +111,19 @@ class RunContext:
         with self._lock:
             self._results[result.id] = result
 
-    def share(self, name: str, value: Any) -> None:
-        """Leave a fact for later checks, e.g. ``share("dns.addresses", [...])``."""
+    def share(self, fact: Fact[T], value: T) -> None:
+        """Leave a fact for later checks, e.g. ``share(facts.DNS_ADDRESSES, {...})``."""
+        if not isinstance(fact, Fact):
+            raise TypeError(f"facts are cborg_doctor.facts.Fact constants, not {fact!r}")
         with self._lock:
-            self._facts[name] = value
+            self._facts[fact.name] = value
 
-    def fact(self, name: str, default: Any = None) -> Any:
+    def fact(self, fact: Fact[T]) -> T | None:
+        """A fact an earlier check left, or None."""
+        if not isinstance(fact, Fact):
+            raise TypeError(f"facts are cborg_doctor.facts.Fact constants, not {fact!r}")
         with self._lock:
-            return self._facts.get(name, default)
+            return self._facts.get(fact.name)
 
 
 def snapshot_environment() -> dict[str, str]:

@@ -4,6 +4,12 @@ A `Code` is declared once, next to the check that raises it, with its severity,
 its meaning and its fix steps. `Code.finding(...)` makes the `Finding` a run
 reports; `--explain CODE` prints the same `Code`, so the two never drift apart.
 
+Root-cause links are fields, not conventions: a `Code` may declare the checks whose
+failures it `explains` (WSL in NAT mode behind a VPN explains a DNS timeout) and
+whether a failure `blocks` the checks that need its check; a check's `Outcome`
+may name the earlier finding it is `explained_by` (a `RootCause`). The report's
+verdict reads these fields.
+
 Fix steps and messages are `str.format` templates: the check fills in the facts
 (`{host}`, `{addresses}` ...); `--explain` shows the placeholders as ``<host>``.
 """
@@ -67,14 +73,32 @@ def fill(template: str, facts: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class RootCause:
+    """Names the finding that explains a failure: ``RootCause("dns", "DNS_INCONSISTENT")``."""
+
+    check: str
+    code: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"check": self.check, "code": self.code}
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One problem (or fact) a check found, ready for every report format."""
+    """One problem (or fact) a check found, ready for every report format.
+
+    `explains`: ids of later checks whose failure this finding is the cause of.
+    `blocks`: False for a failure about the user's other tools, not about the path
+    the doctor tests: the checks that need this one still run.
+    """
 
     code: str
     severity: Severity
     message: str
     fix: tuple[str, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
+    explains: tuple[str, ...] = ()
+    blocks: bool = True
 
     @property
     def status(self) -> Status:
@@ -114,6 +138,8 @@ class Code:
     explain: str = ""
     # Other severities a check may give this code, each with when: (Severity.INFO, "when ...").
     also: tuple[tuple[Severity, str], ...] = ()
+    explains: tuple[str, ...] = ()  # check ids whose failures a finding of this code explains
+    blocks: bool = True  # False: a failure of this code does not stop the checks after it
     # A code several causes share gives each its own steps: a finding made with
     # ``cause=`` carries that cause's steps (then the common `fix`), never the others'.
     causes: Mapping[str, Cause] = field(default_factory=dict, hash=False, compare=False)
@@ -131,10 +157,13 @@ class Code:
         severity: Severity | None = None,
         extra_fix: tuple[str, ...] = (),
         data: Mapping[str, Any] | None = None,
+        blocks: bool | None = None,
         cause: str | None = None,
         **facts: Any,
     ) -> Finding:
-        """Make a finding; `message` and the fix steps are filled with `facts`."""
+        """Make a finding; `message` and the fix steps are filled with `facts`.
+        `blocks` overrides the code's own for this finding; `cause` picks that cause's
+        steps."""
         own = self.causes[cause].fix if cause is not None and cause in self.causes else ()
         if cause is not None and cause not in self.causes:
             facts = {"cause": cause, **facts}  # a template's {cause} fact, not a cause key
@@ -144,4 +173,6 @@ class Code:
             message=fill(message if message is not None else self.summary, facts),
             fix=tuple(fill(step, facts) for step in (*own, *self.fix, *extra_fix)),
             data=dict(data or {}),
+            explains=self.explains,
+            blocks=self.blocks if blocks is None else blocks,
         )

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from .cborg import HELPDESK
 from .check import CheckResult
 from .findings import Status
 from .formats.text import SYMBOLS, counts_line, is_security_only, plural, problems
 from .report import Report
 from .secrets import Scrubber
-
-HELPDESK = "scienceit@lbl.gov"
 
 # Browsers and mail programs cut longer mailto: links (Windows at about 2,000);
 # past this the link carries a shortened body and the printed text is the whole one.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .timeouts import DEFAULT_TIMEOUT, Timeouts
+
 
 class FailOn(str, Enum):
     """What makes the exit code non-zero."""
@@ -22,7 +24,7 @@ class ReportFormat(str, Enum):
     HTML = ".html"
 
 
-DEFAULT_TIMEOUT = 5.0
+__all__ = ["DEFAULT_TIMEOUT", "FailOn", "Options", "ReportFormat", "parse_nameserver"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Options:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     live: bool = False
+    repeat: int = 0  # --repeat N: probe the request path N more times (the `repeat` check)
+    interval: float = 1.0  # --interval S between those rounds
     json: bool = False
     reports: tuple[str, ...] = ()
     no_report: bool = False
@@ -49,9 +53,14 @@ class Options:
     yes: bool = False
 
     @property
+    def timeouts(self) -> Timeouts:
+        """Every limit of the run, derived from `timeout` (see `cborg_doctor.timeouts`)."""
+        return Timeouts.from_option(self.timeout)
+
+    @property
     def check_time_bound(self) -> float:
-        """The longest one check may take: two network operations plus slack."""
-        return 2 * self.timeout + 1.0
+        """`Timeouts.check` (kept for plugins and callers that read it here)."""
+        return self.timeouts.check
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

@@ -25,8 +25,8 @@ class ConsoleProgress:
     def __init__(self, console: Console, checks: Sequence[Check], view: View | bool = False) -> None:
         self._console = console
         self._order = [c.id for c in checks]
-        self._titles = {c.id: c.title for c in checks}
         self._view = view if isinstance(view, View) else View(verbose=view)
+        self._notes: dict[str, str] = {}  # a long check's progress line, by id
         self._done: dict[str, CheckResult] = {}
         self._running: list[str] = []
         self._printed = 0
@@ -50,12 +50,20 @@ class ConsoleProgress:
     def _spinner(self) -> object:
         from rich.spinner import Spinner
 
-        names = ", ".join(self._running) or "…"
+        names = ", ".join(
+            f"{name} ({self._notes[name]})" if name in self._notes else name for name in self._running
+        ) or "…"
         return Spinner("dots", text=f"[dim]running {names}[/]")
 
     def started(self, check: Check) -> None:
         with self._lock:
             self._running.append(check.id)
+            self._refresh()
+
+    def progress(self, check_id: str, text: str) -> None:
+        """A long check's progress (``repeating probes 3/5``), shown beside the spinner."""
+        with self._lock:
+            self._notes[check_id] = text
             self._refresh()
 
     def finished(self, result: CheckResult) -> None:

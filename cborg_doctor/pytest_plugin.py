@@ -19,6 +19,7 @@ only the controller runs it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shlex
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .report import Report
+    from .secrets import Scrubber
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Preflight:
     report: Report
     blocking: bool
     report_paths: tuple[str, ...]
+    scrub: Scrubber  # the run's: removes its key (and any key-shaped text) from what is shown
 
 
 PREFLIGHT = pytest.StashKey[Preflight]()
@@ -77,45 +80,25 @@ def _doctor_args(config: pytest.Config) -> list[str]:
 def run_preflight(args: list[str]) -> Preflight:
     """Run the doctor with command-line `args`; raise `pytest.UsageError` for bad ones."""
     from .cli import UsageError, parse_options
-    from .context import snapshot_environment
     from .options import ReportFormat
     from .reportfiles import ReportPathError, default_report_path
-    from .secrets import KeyFileError, Scrubber
-    from .session import diagnose, write_reports
+    from .secrets import KeyFileError
+    from .session import Session
 
     try:
-        options, ns = parse_options(args)
-    except UsageError as exc:
+        options, _ = parse_options(args)
+        session = Session.prepare(options)
+    except (UsageError, ValueError, KeyFileError) as exc:
         raise pytest.UsageError(f"--cborg-preflight-args: {exc}") from None
-    env = snapshot_environment()
-    try:
-        report = diagnose(
-            base_url=options.base_url,
-            api_key_file=options.api_key_file,
-            model=options.model,
-            timeout=options.timeout,
-            nameservers=options.nameservers,
-            only=options.only,
-            skip=options.skip,
-            live=options.live,
-            reports=options.reports,
-            repeat=ns.repeat or 0,
-            interval=1.0 if ns.interval is None else ns.interval,
-            env=env,
-        )
-    except (ValueError, KeyFileError) as exc:
-        raise pytest.UsageError(f"--cborg-preflight-args: {exc}") from None
+    report = session.run()
     blocking = bool(report.interrupted) or report.exit_code(options.fail_on) != 0
-    paths = list(options.reports)
-    if blocking and not paths and not options.no_report:
+    extra: list[tuple[str, ReportFormat]] = []
+    if blocking and not session.reports and not options.no_report:
         # Like the command line: a failed preflight leaves a report to attach.
-        try:
-            path = str(default_report_path(env))
-            write_reports(report, [(path, ReportFormat.MARKDOWN)], Scrubber(None))
-            paths.append(path)
-        except (OSError, ReportPathError):
-            pass
-    return Preflight(report, blocking, tuple(paths))
+        with contextlib.suppress(ReportPathError):
+            extra = [(str(default_report_path(session.ctx.env)), ReportFormat.MARKDOWN)]
+    written, _ = session.write(report, [*session.reports, *extra])
+    return Preflight(report, blocking, tuple(written), session.ctx.scrub)
 
 
 def render_text(preflight: Preflight, width: int = 100) -> str:
@@ -123,7 +106,6 @@ def render_text(preflight: Preflight, width: int = 100) -> str:
     from rich.console import Console
 
     from .formats.console import render_report
-    from .secrets import Scrubber
 
     out = io.StringIO()
     console = Console(file=out, width=width, no_color=True, highlight=False,
@@ -131,7 +113,7 @@ def render_text(preflight: Preflight, width: int = 100) -> str:
     render_report(preflight.report, console)
     for path in preflight.report_paths:
         console.print(f"Report: {path}", soft_wrap=True, markup=False)
-    return Scrubber(None)(out.getvalue().rstrip())
+    return preflight.scrub(out.getvalue().rstrip())
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,11 +2,10 @@
 
 Every output format reads this one object. `verdict` is the single most likely
 root cause: the first failing finding in run order (else the first warning),
-unless that check names an earlier finding as its explanation through
-``data["explained_by"] = {"check": ..., "code": ...}``, or an earlier finding
-declares that it explains failures of that check through
-``Finding.data["explains"] = ["dns", "net.ipv4", ...]`` (WSL in NAT mode
-behind a VPN explains a DNS failure).
+unless that check names an earlier finding as its explanation
+(``CheckResult.explained_by``, a `RootCause`), or an earlier warning or failure
+declares that it explains failures of that check (``Finding.explains``, from its
+`Code`: WSL in NAT mode behind a VPN explains a DNS failure).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 from . import __version__
 from .check import CheckResult
 from .exitcodes import ExitCode
-from .findings import Finding, Severity, Status
+from .findings import Finding, RootCause, Severity, Status
 from .options import FailOn
 
 SCHEMA = "cborg-doctor/report/v1"
@@ -103,19 +102,19 @@ def find_verdict(checks: tuple[CheckResult, ...]) -> Verdict | None:
     if hit is None:
         return None
     check, finding = hit
-    cause = _explanation(checks, check.data.get("explained_by")) or _declared_cause(checks, check)
+    cause = _explanation(checks, check.explained_by) or _declared_cause(checks, check)
     if cause is not None:
         check, finding = cause
     return Verdict(check.id, finding.code, finding.message, finding.fix)
 
 
-def _explanation(checks: tuple[CheckResult, ...], ref: object) -> tuple[CheckResult, Finding] | None:
-    if not isinstance(ref, Mapping):
+def _explanation(checks: tuple[CheckResult, ...], ref: RootCause | None) -> tuple[CheckResult, Finding] | None:
+    if ref is None:
         return None
     for check in checks:
-        if check.id == ref.get("check"):
+        if check.id == ref.check:
             for finding in check.findings:
-                if finding.code == ref.get("code"):
+                if finding.code == ref.code:
                     return check, finding
     return None
 
@@ -125,7 +124,6 @@ def _declared_cause(checks: tuple[CheckResult, ...], failed: CheckResult) -> tup
         if check.id == failed.id:
             return None
         for finding in check.findings:
-            explains = finding.data.get("explains") or ()
-            if failed.id in explains and finding.severity is not Severity.INFO:
+            if failed.id in finding.explains and finding.severity is not Severity.INFO:
                 return check, finding
     return None

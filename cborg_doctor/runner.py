@@ -5,11 +5,14 @@ so independent checks overlap (the whole run stays near the slowest path, not
 the sum). Results are stored and reported in run order. A check that raises
 becomes `error` with a short reason; one that outlives its time bound is
 abandoned and becomes `error` too; Ctrl-C marks what was running as interrupted.
+Each check gets its own view of the context (`RunContext.for_check`): the shared
+results and facts, its own `deadline`.
 """
 
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 import time
 import traceback
@@ -67,6 +70,8 @@ class Listener(Protocol):
 
     def finished(self, result: CheckResult) -> None: ...
 
+    # Optional: ``progress(check_id, text)`` for a long check's progress line.
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -94,6 +99,7 @@ def outcome_to_result(check: Check, outcome: object, duration_ms: int) -> CheckR
         findings=findings,
         skipped_because=str(skipped) if status is Status.SKIP else None,
         data=dict(outcome.data),
+        explained_by=outcome.explained_by,
     )
 
 
@@ -185,18 +191,51 @@ def _waiting_on(check: Check, results: dict[str, CheckResult], selected: set[str
     return None
 
 
+class _Signals:
+    """Ctrl-C and SIGTERM during the run: the handler only notes the signal; the loop acts.
+
+    A handler that raised `KeyboardInterrupt` could land while the main thread holds a
+    lock (the result queue's, the context's, the console's); settling the run would then
+    wait on that lock forever. Only signals whose handler is Python's own (Ctrl-C's, the
+    CLI's SIGTERM) are taken over, and only in the main thread; they are restored after.
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, object] = {}
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = self.received or signal.Signals(signum).name
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous = signal.getsignal(signum)
+                if callable(previous):
+                    self._previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)  # type: ignore[arg-type]
+
+
+# How often the loop looks at a noted signal while it waits for results.
+SIGNAL_CHECK_S = 0.1
+
+
 def run_checks(
     checks: Sequence[Check], ctx: RunContext, listener: Listener | None = None
 ) -> RunRecord:
     """Run `checks` (already in run order) and return their results in that order."""
     selected = {c.id for c in checks}
     pending = list(checks)
-    running: dict[str, tuple[Check, float]] = {}
+    running: dict[str, tuple[Check, float, float]] = {}  # id → (check, start, bound)
     started: dict[str, float] = {}  # every check ever started, for Ctrl-C bookkeeping
     done: queue.Queue[CheckResult] = queue.Queue()
-    bound = ctx.options.check_time_bound
-
+    ctx.take_part(checks)
     scrub = ctx.scrub
+    progress = getattr(listener, "progress", None)
 
     def record(result: CheckResult) -> None:
         result = scrub_result(result, scrub)
@@ -204,49 +243,55 @@ def run_checks(
         if listener is not None:
             listener.finished(result)
 
-    try:
-        while pending or running:
-            for check in list(pending):
-                if check.opt_in and not getattr(ctx.options, check.opt_in, False):
-                    reason = f"runs only with --{check.opt_in.replace('_', '-')}"
-                else:
-                    reason = _waiting_on(check, ctx.results(), selected)
-                if reason == "":
+    def start(check: Check) -> None:
+        bound = check.time_bound(ctx.options)
+        started[check.id] = time.monotonic()
+        running[check.id] = (check, started[check.id], bound)
+        if listener is not None:
+            listener.started(check)
+        on_progress = (lambda text, i=check.id: progress(i, text)) if progress else None
+        threading.Thread(
+            target=_execute, args=(check, ctx.for_check(bound, on_progress), done),
+            name=f"check:{check.id}", daemon=True,
+        ).start()
+
+    with _Signals() as signals:
+        try:
+            while (pending or running) and not signals.received:
+                for check in list(pending):
+                    if check.opt_in and not getattr(ctx.options, check.opt_in, False):
+                        reason = f"runs only with --{check.opt_in.replace('_', '-')}"
+                    else:
+                        reason = _waiting_on(check, ctx.results(), selected)
+                    if reason == "":
+                        continue
+                    pending.remove(check)
+                    if reason is not None:
+                        record(skip_result(check, reason))
+                    else:
+                        start(check)
+                if not running:
                     continue
-                pending.remove(check)
-                if reason is not None:
-                    record(skip_result(check, reason))
-                    continue
-                started[check.id] = time.monotonic()
-                running[check.id] = (check, started[check.id])
-                if listener is not None:
-                    listener.started(check)
-                threading.Thread(
-                    target=_execute, args=(check, ctx, done), name=f"check:{check.id}", daemon=True
-                ).start()
-            if not running:
-                continue
-            now = time.monotonic()
-            wait = min(start + bound for _, start in running.values()) - now
-            try:
-                result = done.get(timeout=max(wait, 0.01))
-            except queue.Empty:
-                result = None
-            if result is not None and result.id in running:
-                del running[result.id]
-                record(result)
-            now = time.monotonic()
-            for check_id, (check, start) in list(running.items()):
-                if now - start >= bound:
-                    del running[check_id]
-                    record(
-                        error_result(
-                            check, CHECK_TIMEOUT.finding(seconds=bound), int((now - start) * 1000)
-                        )
-                    )
-    except KeyboardInterrupt as exc:
-        _settle_after_interrupt(checks, ctx, started, done, record)
-        return RunRecord(_in_order(checks, ctx), getattr(exc, "signal_name", "SIGINT"))
+                wait = min(begun + bound for _, begun, bound in running.values()) - time.monotonic()
+                try:
+                    result = done.get(timeout=min(max(wait, 0.01), SIGNAL_CHECK_S))
+                except queue.Empty:
+                    result = None
+                if result is not None and result.id in running:
+                    del running[result.id]
+                    record(result)
+                now = time.monotonic()
+                for check_id, (check, begun, bound) in list(running.items()):
+                    if now - begun >= bound:
+                        del running[check_id]
+                        record(error_result(
+                            check, CHECK_TIMEOUT.finding(seconds=bound), int((now - begun) * 1000)))
+        except KeyboardInterrupt as exc:  # not the main thread: the signal came as an exception
+            signals.received = getattr(exc, "signal_name", "SIGINT")
+        if signals.received:
+            ctx.stopping.set()
+            _settle_after_interrupt(checks, ctx, started, set(running), done, record)
+            return RunRecord(_in_order(checks, ctx), signals.received)
     return RunRecord(_in_order(checks, ctx))
 
 
@@ -254,18 +299,22 @@ def _settle_after_interrupt(
     checks: Sequence[Check],
     ctx: RunContext,
     started: dict[str, float],
+    running: set[str],
     done: queue.Queue[CheckResult],
     record: Callable[[CheckResult], None],
 ) -> None:
     """Give every selected check a result after Ctrl-C, wherever the interrupt landed.
 
-    Results that finished but were not yet recorded are kept; checks still running
-    are `INTERRUPTED`; checks never started are skipped.
+    Results that finished but were not yet recorded are kept, and running checks get
+    `Timeouts.grace` to hand back what they have (``ctx.stopping`` is set); checks still
+    running then are `INTERRUPTED`; checks never started are skipped.
     """
     finished: dict[str, CheckResult] = {}
+    until = time.monotonic() + ctx.timeouts.grace
     while True:
+        wait = max(0.0, until - time.monotonic()) if running - set(finished) else 0.0
         try:
-            result = done.get_nowait()
+            result = done.get(timeout=wait)
         except queue.Empty:
             break
         finished.setdefault(result.id, result)

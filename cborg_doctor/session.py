@@ -1,4 +1,5 @@
-"""One diagnosis from options to report: shared by the CLI and `diagnose()`."""
+"""One diagnosis from options to report: the `Session` the CLI, `diagnose()` and the
+pytest plugin share."""
 
 from __future__ import annotations
 
@@ -6,20 +7,21 @@ import math
 import os
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .check import CheckResult
+from .check import Check, CheckResult
 from .context import RunContext, current_directory, home_directory, snapshot_environment
 from .environment import describe_environment
 from .findings import Status
 from .options import DEFAULT_TIMEOUT, Options, ReportFormat, parse_nameserver
 from .registry import Registry, load_registry
 from .report import Report
-from .reportfiles import check_writable, format_for, write_atomic
+from .reportfiles import check_writable, default_report_path, format_for, write_atomic
 from .runner import PLUGIN_LOAD_FAILED, Listener, run_checks
-from .secrets import Scrubber, resolve_key
+from .secrets import resolve_key
 from .target import choose_target
 
 
@@ -76,6 +78,83 @@ def run_diagnosis(
     )
 
 
+def requested(registry: Registry, options: Options) -> tuple[str, ...]:
+    """Opt-in checks that their option alone selects (``--repeat N``: `Check.joins_only`)."""
+    return tuple(c.id for c in registry.checks
+                 if c.opt_in and c.joins_only and getattr(options, c.opt_in, False)
+                 and c.id not in options.only)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One diagnosis: `prepare` (refuse bad input before any check runs), `run`, `write`.
+
+    The command line, `diagnose()` and the pytest plugin all run the doctor this way::
+
+        session = Session.prepare(options)          # ReportPathError, SelectionError, KeyFileError
+        report = session.run(listener)
+        written, failed = session.write(report)
+    """
+
+    ctx: RunContext
+    registry: Registry
+    checks: tuple[Check, ...]
+    reports: tuple[tuple[str, ReportFormat], ...]
+
+    @property
+    def options(self) -> Options:
+        return self.ctx.options
+
+    @classmethod
+    def prepare(
+        cls,
+        options: Options,
+        *,
+        env: Mapping[str, str] | None = None,
+        osfacts: Any = None,
+        registry: Registry | None = None,
+        default_report: bool = False,
+    ) -> Session:
+        """Check what can be refused up front, resolve the key and the target once.
+
+        `default_report`: with no ``--report`` (and no ``--no-report``), write the
+        Markdown report to the default folder, as the command line does.
+        """
+        reports = [(path, format_for(path)) for path in options.reports]
+        for path, _ in reports:
+            check_writable(path)
+        registry = registry if registry is not None else load_registry()
+        checks = tuple(registry.select(options.only, options.skip))
+        asked = requested(registry, options)
+        if options.only and asked:  # --repeat N asks for its check even with --only
+            options = replace(options, only=(*options.only, *asked))
+            checks = tuple(registry.select(options.only, options.skip))
+        ctx = build_context(options, env, osfacts)
+        if default_report and not reports and not options.no_report:
+            reports = [(str(default_report_path(ctx.env)), ReportFormat.MARKDOWN)]
+        return cls(ctx, registry, checks, tuple(reports))
+
+    def run(self, listener: Listener | None = None) -> Report:
+        return run_diagnosis(self.ctx, self.registry, listener)
+
+    def write(
+        self, report: Report, reports: Iterable[tuple[str, ReportFormat]] | None = None
+    ) -> tuple[list[str], list[tuple[str, OSError]]]:
+        """Write each report whole or not at all: (paths written, (path, error) that failed)."""
+        from .formats import render
+
+        written: list[str] = []
+        failed: list[tuple[str, OSError]] = []
+        for path, fmt in self.reports if reports is None else reports:
+            try:
+                write_atomic(Path(path), render(report, fmt, self.ctx.scrub, self.options.verbose))
+            except OSError as exc:
+                failed.append((path, exc))
+                continue
+            written.append(path)
+        return written, failed
+
+
 def _names(value: str | Iterable[str]) -> tuple[str, ...]:
     """``"dns,tls"`` or ``["dns", "tls"]`` → ``("dns", "tls")``."""
     parts = value.split(",") if isinstance(value, str) else list(value)
@@ -126,9 +205,6 @@ def diagnose(
     for server in servers:
         parse_nameserver(server)
     paths = [reports] if isinstance(reports, (str, os.PathLike)) else list(reports)
-    targets = [(os.fspath(p), format_for(os.fspath(p))) for p in paths]
-    for path, _ in targets:
-        check_writable(path)
     options = Options(
         base_url=base_url,
         api_key_file=os.fspath(api_key_file) if api_key_file is not None else None,
@@ -138,24 +214,14 @@ def diagnose(
         only=_names(only),
         skip=_names(skip),
         live=live,
-        reports=tuple(path for path, _ in targets),
+        repeat=repeat,
+        interval=float(interval),
+        reports=tuple(os.fspath(p) for p in paths),
         color=False,
     )
-    registry = load_registry()
-    registry.select(options.only, options.skip)  # unknown ids: ValueError before anything runs
-    ctx = build_context(options, env if env is not None else snapshot_environment())
-    report = run_diagnosis(ctx, registry, listener)
-    if repeat and not report.interrupted:
-        from .repeat import repeat as run_repeat
-
-        report = run_repeat(ctx, registry, report, repeat, float(interval))
-    write_reports(report, targets, ctx.scrub)
+    session = Session.prepare(options, env=env)
+    report = session.run(listener)
+    _, failed = session.write(report)
+    if failed:
+        raise failed[0][1]
     return report
-
-
-def write_reports(report: Report, targets: Iterable[tuple[str, ReportFormat]], scrub: Scrubber) -> None:
-    """Write each report whole or not at all (raises `OSError` on the first that fails)."""
-    from .formats import render
-
-    for path, fmt in targets:
-        write_atomic(Path(path), render(report, fmt, scrub))

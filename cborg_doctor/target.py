@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DEFAULT_BASE_URL = "https://api.cborg.lbl.gov"
-CBORG_HOSTS = ("api.cborg.lbl.gov", "api-local.cborg.lbl.gov")
-LOCAL_ONLY_HOST = "api-local.cborg.lbl.gov"
+from .cborg import CBORG_HOSTS, DEFAULT_BASE_URL, LOCAL_ONLY_HOST
+
+__all__ = ["CBORG_HOSTS", "DEFAULT_BASE_URL", "LOCAL_ONLY_HOST", "Target", "choose_target"]
 
 
 def is_cborg_host(host: str) -> bool:

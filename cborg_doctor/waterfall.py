@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 BAR_WIDTH = 50
+# The phases of a request as the report names them (the `repeat` check's table too).
+PHASE_LABELS = {"dns": "DNS", "connect": "TCP connect", "tls": "TLS handshake", "ttfb": "first byte",
+                "total": "whole request", "live": "live completion"}
 STYLES = {"dns": "cyan", "tcp": "blue", "tls": "magenta", "ttfb": "green"}
 
 
@@ -187,8 +190,6 @@ def repeat_rows(report: Report) -> list[tuple[str, ...]]:
     phases = data.get("phases")
     if not isinstance(phases, Mapping) or not phases:
         return []
-    from .repeat import PHASE_LABELS
-
     rows = []
     for phase, stats in phases.items():
         rows.append((
@@ -240,8 +241,6 @@ def render_repeat(report: Report, console: Console) -> None:
     for n, line in enumerate(table_lines(REPEAT_HEADER, rows, width_of(console))):
         console.print(Text(line, style="bold" if n == 0 else ""), soft_wrap=True)
     if data.get("failed"):
-        from .repeat import PHASE_LABELS
-
         lines = [("failed in", ", ".join(f"{PHASE_LABELS.get(k, k)} {v}"
                                          for k, v in data.get("failed_in", {}).items())),
                  ("what failed", failure_kinds(data))]

@@ -14,6 +14,7 @@ from cborg_doctor_checks import gateway
 from cborg_doctor_checks.config import key as config_key
 
 from cborg_doctor.api import Check, Finding, Outcome, RunContext
+from cborg_doctor.facts import Fact
 from cborg_doctor.formats import render
 from cborg_doctor.options import Options, ReportFormat
 from cborg_doctor.registry import build_registry
@@ -35,7 +36,7 @@ def diagnose(
     model: str | None = None,
     live: bool = False,
     timeout: float = 3.0,
-    facts: Mapping[str, Any] | None = None,
+    facts: Mapping[Fact[Any], Any] | None = None,
     configured_models: Sequence[Mapping[str, str]] | None = None,
 ) -> Report:
     """One run of config.key + the four gateway checks against `base_url`."""
@@ -46,10 +47,8 @@ def diagnose(
     options = Options(base_url=base_url, model=model, live=live, timeout=timeout, no_report=True)
     env = {"CBORG_API_KEY": key} if key is not None else {}
     ctx = build_context(options, env)
-    # No egress check here: say so, or auth would wait for it on a refused address.
-    ctx.share("egress.addresses", {"ipv4": None, "ipv6": None})
-    for name, value in (facts or {}).items():
-        ctx.share(name, value)
+    for fact, value in (facts or {}).items():
+        ctx.share(fact, value)
     return run_diagnosis(ctx, registry)
 
 

@@ -23,11 +23,10 @@ LONG_PATH = "/home/someone/.local/state/cborg-doctor/" + "very-long-folder-name/
 
 
 def code(name: str) -> Any:
-    from cborg_doctor.repeat import CODES as REPEAT_CODES
     from cborg_doctor.runner import ENGINE_CODES
 
     known = {n: c for n, (_, c) in load_registry().codes().items()}
-    known.update({c.code: c for c in (*ENGINE_CODES, *REPEAT_CODES)})
+    known.update({c.code: c for c in ENGINE_CODES})
     return known[name]
 
 

@@ -22,9 +22,9 @@ from cborg_doctor_checks.clients.files import Roots
 from cborg_doctor_checks.clients.model import KeyJudge
 from cborg_doctor_checks.clients.probe import ProxyState, local_addresses, tcp_probe
 
+from cborg_doctor.cborg import is_lbl_address
 from cborg_doctor.check import Outcome
 from cborg_doctor.context import RunContext
-from cborg_doctor.lblnet import is_lbl_address
 from cborg_doctor.options import Options
 from cborg_doctor.secrets import resolve_key
 from cborg_doctor.target import choose_target

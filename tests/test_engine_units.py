@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from cborg_doctor.check import Check, CheckResult, Outcome
-from cborg_doctor.findings import Code, Finding, Severity, Status
+from cborg_doctor.findings import Code, Finding, RootCause, Severity, Status
 from cborg_doctor.options import parse_nameserver
 from cborg_doctor.registry import SelectionError, build_registry, closest, order_checks
 from cborg_doctor.report import find_verdict
@@ -172,13 +173,13 @@ def test_verdict_first_failure_else_first_warning() -> None:
 
 
 def test_verdict_follows_declared_explanations() -> None:
-    nat = Finding("WSL_NAT_VPN", Severity.WARN, "nat", data={"explains": ["dns"]})
+    nat = Finding("WSL_NAT_VPN", Severity.WARN, "nat", explains=("dns",))
     dns = Finding("DNS_TIMEOUT", Severity.FAIL, "t")
     results = (_result("platform.wsl", Status.WARN, nat), _result("dns", Status.FAIL, dns))
     assert find_verdict(results).code == "WSL_NAT_VPN"  # type: ignore[union-attr]
     egress = Finding("EGRESS_IP", Severity.INFO, "ip")
-    auth = _result("auth", Status.FAIL, Finding("IP_NOT_ALLOWED", Severity.FAIL, "403"),
-                   explained_by={"check": "egress", "code": "EGRESS_IP"})
+    auth = replace(_result("auth", Status.FAIL, Finding("IP_NOT_ALLOWED", Severity.FAIL, "403")),
+                   explained_by=RootCause("egress", "EGRESS_IP"))
     assert find_verdict((_result("egress", Status.PASS, egress), auth)).code == "EGRESS_IP"  # type: ignore[union-attr]
 
 

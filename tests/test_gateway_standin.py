@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cborg_doctor.facts import EGRESS_ADDRESSES
 from cborg_doctor.findings import Status
 from cborg_doctor.report import Report
 from tests.gateway_harness import codes, diagnose, everything, finding, result
@@ -132,7 +133,7 @@ def test_a_blocked_key(standin_gateway: StandinGateway, canary_key: str, where: 
 
 def test_litellm_ip_forbidden_names_the_addresses_to_authorize(
         standin_gateway: StandinGateway, canary_key: str) -> None:
-    egress = {"egress.addresses": {"ipv4": "198.51.100.23", "ipv6": "2001:db8::23"}}
+    egress = {EGRESS_ADDRESSES: {"ipv4": "198.51.100.23", "ipv6": "2001:db8::23"}}
     report = run(standin_gateway, canary_key, Account(auth_error=ip_forbidden("198.51.100.23")),
                  facts=egress)
     assert codes(report, "auth") == ["IP_NOT_ALLOWED"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from cborg_doctor_checks.platform.vpn import CHECK
 
+from cborg_doctor.facts import DNS_ADDRESSES
 from cborg_doctor.options import Options
 from cborg_doctor.session import build_context
 from tests.doctor import run_doctor
@@ -164,7 +165,7 @@ def test_the_dns_checks_addresses_are_used_when_present(tmp_path: Path) -> None:
     facts = replay(tmp_path, machine(tmp_path, kernel="linux", psutil="linux-cscotun0",
                                      routes={"104.18.5.1": "192.168.1.23"}))
     ctx = build_context(Options(base_url="https://api.cborg.lbl.gov"), env={}, osfacts=facts)
-    ctx.share("dns.addresses", {"host": "api.cborg.lbl.gov", "ipv4": ["104.18.5.1"], "ipv6": [],
+    ctx.share(DNS_ADDRESSES, {"host": "api.cborg.lbl.gov", "ipv4": ["104.18.5.1"], "ipv6": [],
                                 "order": ["104.18.5.1"], "source": "system"})
     outcome = CHECK.run(ctx)
     assert outcome.data["address_source"] == "the dns check's answer"

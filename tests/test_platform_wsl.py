@@ -188,8 +188,8 @@ def test_nat_vpn_is_the_verdict_when_dns_then_fails(tmp_path: Path) -> None:
     wsl_result = CheckResult(
         "platform.wsl", "WSL", Status.WARN, 1, check["summary"],
         tuple(Finding(f["code"], Severity(f["severity"]), f["message"], tuple(f["fix"]),
-                      data={"explains": ["dns", "net.ipv4", "net.ipv6", "tls", "http"]}
-                      if f["code"] == "WSL_NAT_VPN" else {})
+                      explains=("dns", "net.ipv4", "net.ipv6", "tls", "http")
+                      if f["code"] == "WSL_NAT_VPN" else ())
               for f in check["findings"]),
     )
     dns = CheckResult("dns", "DNS", Status.FAIL, 5, "timeout",

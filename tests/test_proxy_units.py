@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-from cborg_doctor_checks.config.proxy import where_set
 from cborg_doctor_checks.net import proxied
 from cborg_doctor_checks.net.tls import non_strict_in_chain, strict_finding
 from hypothesis import given
@@ -19,6 +18,7 @@ from cborg_doctor.probes.proxy import ProxyDecision, passwords
 from cborg_doctor.probes.tls import PeerCert
 from cborg_doctor.probes.x509 import basic_constraints
 from cborg_doctor.secrets import ApiKey, Scrubber
+from cborg_doctor.shellfiles import where_set
 
 from . import realproxies as rp
 

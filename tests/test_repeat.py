@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cborg_doctor_checks.repeat.rounds import Attempt, Rounds, percentile, summarize
 
 import cborg_doctor
 from cborg_doctor.check import CheckResult
 from cborg_doctor.findings import Status
-from cborg_doctor.repeat import Attempt, Rounds, percentile, summarize
 from cborg_doctor.report import Report
 from cborg_doctor.waterfall import bars
 from tests import netfixtures as nf
@@ -221,7 +221,7 @@ def test_diagnose_repeat_from_python(pki: nf.Pki, dns4: nf.DnsServer) -> None:
 
 
 def retry_sample() -> str:
-    from cborg_doctor.repeat import INTERMITTENT_LOSS
+    from cborg_doctor_checks.repeat.check import INTERMITTENT_LOSS
 
     step = INTERMITTENT_LOSS.fix[-1]
     return step.split("```python\n", 1)[1].split("```", 1)[0]

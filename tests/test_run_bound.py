@@ -1,9 +1,10 @@
-"""Whatever stalls, the whole run ends within 2 × --timeout + 1 s plus fixed work.
+"""Whatever stalls, the run ends by itself, each check inside its own bound.
 
-One stalled phase per case (tests/stalls.py). The time is asserted only loosely
-(under 4 × the bound) so a busy CI machine cannot fail it: this catches hangs
-and bounds that multiply, not slowness. benchmarks/bounds.py measures exactly.
-Each stalled check must also say, with its own code, what it met.
+One stalled phase per case (tests/stalls.py). Asserted structurally, not by the
+clock: the run finishes (the harness would kill a hang), no check is abandoned
+(CHECK_TIMEOUT: a bound kept by the runner instead of by the check), and the
+stalled check says, with its own code, what it met. How long the runs take
+against 2 × --timeout + 1 s is measured by benchmarks/bounds.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import pytest
 from tests.stalls import CANARY, stalled_run
 
 TIMEOUT = 1.0
-BOUND = 2 * TIMEOUT + 1
 EXPECTED = {
     "dns": ("dns", "DNS_TIMEOUT"),
     "connect": ("net.ipv4", "TCP_TIMEOUT"),
@@ -32,7 +32,9 @@ EXPECTED = {
 @pytest.mark.parametrize("phase", list(EXPECTED))
 def test_a_stall_in_any_phase_ends_the_run_within_the_bound(tmp_path: Path, phase: str) -> None:
     timed = stalled_run(phase, TIMEOUT, tmp_path)
-    assert timed.seconds < 4 * BOUND, f"{phase}: {timed.seconds:.1f} s"
+    abandoned = [c["id"] for c in timed.report["checks"]
+                 if any(f["code"] == "CHECK_TIMEOUT" for f in c["findings"])]
+    assert abandoned == [], f"{phase}: abandoned at their bound: {abandoned}"
     assert timed.code == 1
     check_id, code = EXPECTED[phase]
     check = next(c for c in timed.report["checks"] if c["id"] == check_id)

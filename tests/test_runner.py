@@ -7,6 +7,7 @@ import time
 
 from cborg_doctor.check import Check, Outcome
 from cborg_doctor.context import RunContext
+from cborg_doctor.facts import DNS_ADDRESSES
 from cborg_doctor.findings import Code, Severity, Status
 from cborg_doctor.options import Options
 from cborg_doctor.runner import run_checks
@@ -135,12 +136,12 @@ def test_results_stay_in_run_order_even_when_finishing_out_of_order() -> None:
 
 def test_later_checks_read_earlier_results_and_shared_facts() -> None:
     def producer(ctx: RunContext) -> Outcome:
-        ctx.share("dns.addresses", ["127.0.0.1"])
+        ctx.share(DNS_ADDRESSES, ["127.0.0.1"])
         return Outcome("made")
 
     def consumer(ctx: RunContext) -> Outcome:
         earlier = ctx.result("producer")
-        return Outcome(f"{earlier.summary if earlier else '?'} {ctx.fact('dns.addresses')}")
+        return Outcome(f"{earlier.summary if earlier else '?'} {ctx.fact(DNS_ADDRESSES)}")
 
     record = run_checks(
         [Check("producer", "P", producer), Check("consumer", "C", consumer, needs=("producer",))],
@@ -152,9 +153,9 @@ def test_later_checks_read_earlier_results_and_shared_facts() -> None:
 def test_a_non_blocking_failure_still_lets_dependents_run() -> None:
     elsewhere = Code("ELSEWHERE", Severity.FAIL, "your other tools are misconfigured")
     checks = [
-        Check("config", "C", outcome(elsewhere.finding(data={"blocks": False}))),
+        Check("config", "C", outcome(elsewhere.finding(blocks=False))),
         Check("dns", "D", outcome(), needs=("config",)),
-        Check("mixed", "M", outcome(elsewhere.finding(data={"blocks": False}), BOOM.finding(what="x"))),
+        Check("mixed", "M", outcome(elsewhere.finding(blocks=False), BOOM.finding(what="x"))),
         Check("after", "A", outcome(), needs=("mixed",)),
     ]
     assert statuses(run_checks(checks, make_ctx())) == {

@@ -16,13 +16,12 @@ import pytest
 
 from cborg_doctor.findings import Code
 from cborg_doctor.registry import load_registry
-from cborg_doctor.repeat import CODES as REPEAT_CODES
 from cborg_doctor.runner import ENGINE_CODES
 
 
 def every_code() -> list[Code]:
     codes = {c.code: c for _, c in load_registry().codes().values()}
-    for code in (*ENGINE_CODES, *REPEAT_CODES):
+    for code in ENGINE_CODES:
         codes.setdefault(code.code, code)
     return list(codes.values())
 
@@ -202,7 +201,7 @@ def test_a_stalled_answer_reads_without_nested_brackets() -> None:
 def test_an_expired_key_says_when_in_days_not_microseconds() -> None:
     from datetime import datetime, timezone
 
-    from cborg_doctor_checks.gateway.common import expired_on, tidy_times
+    from cborg_doctor_checks.gateway.account import expired_on, tidy_times
 
     now = datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)
     assert expired_on(datetime(2026, 11, 20, 19, 0, tzinfo=timezone.utc), now) == " on 2026-11-20, 10 days ago"

@@ -12,19 +12,13 @@ module          what it does
 ``proxy``       which proxy the user's clients would use (httpx's rules)
 ``trust``       the CAs the clients trust, certifi, the OS store
 ``errors``      exception → error kind → finding code (the map is its docstring)
-``together``    run a few bounded probes at once
+``together``    run a few bounded probes at once (optionally with one timeout for all)
+``family``      which IP family an address is (4/6, ipv4/IPv4, AF_INET/AF_INET6)
 ``route``       route lookups (platform checks)
 ==============  ==============================================================
 
-Facts the network checks share through ``RunContext.share`` (read with ``ctx.fact``):
-
-``dns.addresses``         ``{"host", "ipv4": [...], "ipv6": [...], "order": [...], "source"}``
-``net.reachable.ipv4``    addresses of that family that accepted TCP (``[]``: none did)
-``net.reachable.ipv6``    likewise
-``proxy.decision``        a `proxy.ProxyDecision` (``url`` None: direct)
-``proxy.addresses``       the proxy's own addresses, same shape as ``dns.addresses``
-``egress.addresses``      ``{"ipv4": "x" or None, "ipv6": "y" or None}``
-``http.result``           the http check's `http.HttpResult`
+The facts the network checks share (resolved addresses, reachable addresses,
+the proxy decision ...) are declared, with their types, in `cborg_doctor.facts`.
 
 Probes import httpx and dnspython lazily, so ``--version`` and ``--list-checks`` stay fast.
 """

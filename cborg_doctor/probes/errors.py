@@ -201,13 +201,6 @@ def classify_ssl_error(exc: ssl.SSLError) -> str:
     return "tls"
 
 
-def verify_detail(exc: BaseException) -> str:
-    for item in chain(exc):
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return str(item.verify_message or item.reason or item)
-    return ""
-
-
 def classify(exc: BaseException, *, phase: str = "") -> str:
     """Any probe exception's kind. `phase` ("connect", "tls", "read") breaks ties for timeouts."""
     names = [type(item).__name__ for item in chain(exc)]

@@ -4,7 +4,7 @@ Every HTTP request of every check goes through `request()`: the key goes only to
 the gateway's own origin over HTTPS (or plain HTTP to loopback), redirects are
 returned rather than followed, the body read is capped, and the whole request is
 bounded (connect within ``timeout``, the answer within ``timeout`` of sending the
-request, everything within ``2 × timeout``: a watchdog
+request, everything within `Timeouts.request`: a watchdog
 shuts the socket down when a server stalls or trickles). Network trouble is a
 result (`HttpResult.error`), never an exception.
 
@@ -25,19 +25,21 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cborg_doctor.facts import DNS_ADDRESSES
+from cborg_doctor.facts import reachable as reachable_fact
+from cborg_doctor.timeouts import Timeouts
+
 from . import errors, proxy, resolve, trust
+from .family import by_number
+from .family import family as ip_family
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
     from cborg_doctor.secrets import ApiKey
 
-# Set by net.ipv4 / net.ipv6: the addresses of that family that accepted a connection.
-REACHABLE_FACT = "net.reachable.{family}"
-FAMILY_NAMES = MappingProxyType({4: "ipv4", 6: "ipv6", socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"})
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,12 @@ class HttpResult:
 
 
 def family_of(address: str) -> int:
-    return 6 if ":" in address else 4
+    return ip_family(address).number
 
 
-def _family_number(family: int | None) -> int | None:
-    if family in (socket.AF_INET6, 6):
-        return 6
-    if family in (socket.AF_INET, 4):
-        return 4
-    return None
+def _family_number(value: int | None) -> int | None:
+    found = by_number(value)
+    return found.number if found else None
 
 
 def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], float, str]:
@@ -92,7 +91,7 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     tried last, so one black-holed family does not cost every request a timeout.
     """
     start = time.monotonic()
-    fact = ctx.fact(resolve.FACT)
+    fact = ctx.fact(DNS_ADDRESSES)
     spent = 0.0
     detail = ""
     if not isinstance(fact, dict):
@@ -103,34 +102,29 @@ def candidates(ctx: RunContext, family: int | None = None) -> tuple[list[str], f
     order = [a for a in fact.get("order", []) if family is None or family_of(a) == family]
     reachable = {
         name: found
-        for name in ("ipv4", "ipv6")
-        if (found := ctx.fact(REACHABLE_FACT.format(family=name))) is not None
+        for number, name in ((4, "ipv4"), (6, "ipv6"))
+        if (found := ctx.fact(reachable_fact(number))) is not None
     }
     if reachable:
-        good = [a for a in order if a in reachable.get(FAMILY_NAMES[family_of(a)], ())]
+        good = [a for a in order if a in reachable.get(ip_family(a).key, ())]
         rest = [a for a in order if a not in good]
-        tested_bad = [a for a in rest if FAMILY_NAMES[family_of(a)] in reachable]
+        tested_bad = [a for a in rest if ip_family(a).key in reachable]
         untested = [a for a in rest if a not in tested_bad]
         order = good + untested + tested_bad
     return order, spent, detail
 
 
-def reachable(ctx: RunContext, wait: float = 0.0, order: list[str] | None = None
-              ) -> list[str] | None:
-    """Addresses the net checks reached, in `order` (default: the gateway's DNS order);
-    waits up to `wait` seconds while a family's check is still running and nothing is
-    known to work. None: no check ran."""
-    deadline = time.monotonic() + wait
+def reachable(ctx: RunContext, order: list[str] | None = None) -> list[str] | None:
+    """Addresses the net checks reached, in `order` (default: the gateway's DNS order).
+    None: neither family's check ran. A caller declares ``uses=("net.ipv4", "net.ipv6")``
+    so both have finished when it asks."""
     if order is None:
         order = resolve.target_addresses(ctx).get("order", [])
-    while True:
-        facts = [ctx.fact(REACHABLE_FACT.format(family=name)) for name in ("ipv4", "ipv6")]
-        good = {a for found in facts if found for a in found}
-        if good or all(f is not None for f in facts) or time.monotonic() >= deadline:
-            if all(f is None for f in facts):
-                return None
-            return [a for a in order if a in good]
-        time.sleep(0.02)
+    found = [ctx.fact(reachable_fact(family)) for family in (4, 6)]
+    if all(f is None for f in found):
+        return None
+    good = {a for family in found if family for a in family}
+    return [a for a in order if a in good]
 
 
 def _request_headers(
@@ -343,7 +337,8 @@ class _Call:
         httpx = load_httpx()
 
         start = time.monotonic()
-        marks = _Marks(deadline=start + 2 * self.timeout, read_bound=self.timeout)
+        marks = _Marks(deadline=start + Timeouts.from_option(self.timeout).request,
+                       read_bound=self.timeout)
         watchdog = threading.Thread(target=marks.watch, daemon=True, name="http-watchdog")
         target = self.ctx.target
         url = _pinned_url(self.url, address) if address else self.url

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cborg_doctor.facts import PROXY_ADDRESSES, PROXY_DECISION
+
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
     from cborg_doctor.target import Target
 
-FACT = "proxy.decision"
-ADDRESSES_FACT = "proxy.addresses"  # the proxy's own addresses, shaped like dns.addresses
 SCHEMES = ("https", "http", "all", "no")
 
 
@@ -180,7 +180,7 @@ def decide(env: Mapping[str, str], target: Target) -> ProxyDecision:
 
 def decision(ctx: RunContext) -> ProxyDecision:
     """The run's proxy decision: config.proxy's when it ran, else computed the same way."""
-    fact = ctx.fact(FACT)
+    fact = ctx.fact(PROXY_DECISION)
     if isinstance(fact, ProxyDecision):
         return fact
     return decide(ctx.env, ctx.target)
@@ -199,7 +199,7 @@ def url_for_connecting(ctx: RunContext, decision: ProxyDecision) -> str | None:
     host, _ = decision.host_port
     if is_ip_literal(host):
         return decision.url
-    fact = ctx.fact(ADDRESSES_FACT)
+    fact = ctx.fact(PROXY_ADDRESSES)
     order = fact.get("order") if isinstance(fact, dict) else resolve.lookup(ctx, host).addresses
     if not order:
         return decision.url

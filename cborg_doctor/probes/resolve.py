@@ -5,7 +5,7 @@ a direct query to the configured nameservers shows whether DNS itself agrees.
 With ``--nameserver`` the doctor resolves only through those servers and every
 connection uses the addresses they return (that is how tests reach loopback).
 
-The shared fact ``dns.addresses`` (set by the dns check, read by every probe) is::
+The shared fact ``DNS_ADDRESSES`` (set by the dns check, read by every probe) is::
 
     {"host": "api.cborg.lbl.gov", "ipv4": ["104.18.1.1", ...], "ipv6": ["2606:...", ...],
      "order": [... both families in connection-preference order ...],
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cborg_doctor.facts import DNS_ADDRESSES
+
 from .errors import classify_dns_error, classify_gai_error, describe, dns_socket_kind, server_errors
 from .together import together
 
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-FACT = "dns.addresses"
 RESOLV_CONF = "/etc/resolv.conf"
 
 
@@ -334,7 +335,7 @@ def lookup(ctx: RunContext, host: str | None = None, timeout: float | None = Non
 
 def target_addresses(ctx: RunContext) -> dict[str, Any]:
     """The ``dns.addresses`` fact, resolving now when the dns check has not run."""
-    fact = ctx.fact(FACT)
+    fact = ctx.fact(DNS_ADDRESSES)
     if isinstance(fact, dict):
         return fact
     return lookup(ctx).to_fact()

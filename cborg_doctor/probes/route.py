@@ -13,6 +13,8 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
+from .family import family as ip_family
+
 _NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 
@@ -27,7 +29,7 @@ class LocalRoute:
 
     @property
     def family(self) -> str:
-        return "ipv6" if ":" in self.destination else "ipv4"
+        return ip_family(self.destination).key
 
 
 def local_route(destination: str, port: int = 443) -> LocalRoute:
@@ -36,9 +38,8 @@ def local_route(destination: str, port: int = 443) -> LocalRoute:
         ip = ipaddress.ip_address(destination.split("%", 1)[0])
     except ValueError:
         return LocalRoute(destination, None, "failed", "not an IP address")
-    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     try:
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        with socket.socket(ip_family(str(ip)).socket, socket.SOCK_DGRAM) as sock:
             sock.connect((destination, port))  # UDP: picks a route, sends nothing
             local = sock.getsockname()[0]
     except OSError as exc:

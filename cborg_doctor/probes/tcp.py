@@ -1,18 +1,21 @@
 """TCP connect probes: one address, one port, bounded by a timeout; or many at once.
 
-`connect_all` probes every address concurrently, so eight black-holed addresses
+`connect_many` probes every address concurrently, so eight black-holed addresses
 cost one timeout, not eight.
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cborg_doctor.timeouts import Timeouts
+
 from .errors import classify_os_error
+from .family import family as ip_family
+from .together import together
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,10 @@ class ConnectResult:
     error: str | None = None  # "refused" | "timeout" | "no_route" | "reset" | "failed"
     detail: str = ""
 
-    @property
-    def family(self) -> int:
-        return 6 if ":" in self.address else 4
-
 
 def open_socket(address: str, port: int, timeout: float) -> socket.socket:
     """A connected socket to `address` (an IP literal); raises OSError."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(ip_family(address).socket, socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
         sock.connect((address, port))
@@ -61,30 +59,14 @@ def connect(address: str, port: int, timeout: float) -> ConnectResult:
     return ConnectResult(address, port, True, _ms(start))
 
 
-def connect_all(addresses: Sequence[str], port: int, timeout: float) -> list[ConnectResult]:
-    """Connect to every address at once; results in the order of `addresses`."""
-    return connect_many([(address, port) for address in addresses], timeout)
-
-
 def connect_many(endpoints: Sequence[tuple[str, int]], timeout: float) -> list[ConnectResult]:
     """Connect to every (address, port) at once; results in the same order."""
-    results: dict[int, ConnectResult] = {}
-
-    def one(index: int, address: str, port: int) -> None:
-        results[index] = connect(address, port, timeout)
-
-    threads = [
-        threading.Thread(target=one, args=(i, a, p), daemon=True, name=f"tcp:{a}")
-        for i, (a, p) in enumerate(endpoints)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout + 1.0)
+    found = together(*(lambda a=a, p=p: connect(a, p, timeout) for a, p in endpoints),
+                     timeout=Timeouts.from_option(timeout).join)
     late = "the probe did not finish in time"
     return [
-        results.get(i, ConnectResult(a, p, False, timeout * 1000, "timeout", late))
-        for i, (a, p) in enumerate(endpoints)
+        r if isinstance(r, ConnectResult) else ConnectResult(a, p, False, timeout * 1000, "timeout", late)
+        for r, (a, p) in zip(found, endpoints, strict=True)
     ]
 
 

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cborg_doctor.facts import TRUST_CONTEXT
+
 from .x509 import BasicConstraints, basic_constraints
 
 if TYPE_CHECKING:
     from cborg_doctor.context import RunContext
 
-FACT = "probes.trust"
 OS_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -58,7 +59,7 @@ def make_context(trust: Trust) -> ssl.SSLContext:
 
 def user_context(ctx: RunContext) -> ssl.SSLContext:
     """The user's clients' trust, built once per run (loading a bundle costs ~20 ms)."""
-    cached = ctx.fact(FACT)
+    cached = ctx.fact(TRUST_CONTEXT)
     if isinstance(cached, ssl.SSLContext):
         return cached
     trust = user_trust(ctx.env)
@@ -66,7 +67,7 @@ def user_context(ctx: RunContext) -> ssl.SSLContext:
         context = make_context(trust)
     except (OSError, ssl.SSLError):  # config.proxy reports CA_BUNDLE_MISSING
         context = make_context(user_trust({}))
-    ctx.share(FACT, context)
+    ctx.share(TRUST_CONTEXT, context)
     return context
 
 
@@ -138,3 +139,27 @@ def issuing_cas(context: ssl.SSLContext, issuer: str, issuer_org: str
             break  # self-signed: the root
         wanted = parent
     return chain
+
+
+def bundle_problem(path: str, directory: bool) -> str | None:
+    """Why a CA file/folder cannot be used, or None when it can."""
+    if not os.path.exists(path):
+        return "does not exist"
+    if directory:
+        if not os.path.isdir(path):
+            return "is not a folder"
+        if not os.access(path, os.R_OK | os.X_OK):
+            return "cannot be read"
+        return None
+    if os.path.isdir(path):
+        return "is a folder, not a file"
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or 'error'})"
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError, OSError):
+        return "holds no usable PEM certificates"
+    return None

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from cborg_doctor.api import Severity
+from cborg_doctor.cborg import CBORG_HOST
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_loopback, parse_target
 
 from .model import ClientEntry, KeyKind, Wire
@@ -36,7 +37,6 @@ GOOD_PATHS = ("", "/v1")
 ENDPOINTS = ("/chat/completions", "/completions", "/responses", "/embeddings", "/models",
              "/messages", "/model/info", "/key/info")
 CBORG_CLIENT_PORTS = (8001, 8002, 8003)
-CBORG_HOST = "api.cborg.lbl.gov"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity, Target
+from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.fixes.remedies import CLIENT_URL, PRIVATE_KEY_FILE
 from cborg_doctor.formats.text import plural
 from cborg_doctor.target import parse_target
@@ -45,8 +46,6 @@ from .files import Roots
 from .model import ClientEntry, KeyJudge, KeyKind, redact_url
 from .paths import share_setups
 from .probe import Probe, local_addresses, offsite_from, tcp_probe
-
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 
 CLIENTS_FOUND = Code(
     "CLIENTS_FOUND",
@@ -177,6 +176,8 @@ ALL_CODES = (CLIENTS_FOUND, CLIENT_KEY_SPREAD, CLIENT_TOOL_SETTING, CLIENTS_NONE
              CLIENT_CONFIG_UNREADABLE)
 
 PROXY_CONNECT_TIMEOUT = 2.0
+# Of the check's deadline: reading the files ends by 40 %, probing their proxies by 70 %.
+SCAN_SHARE, PROXY_SHARE = 0.4, 0.7
 
 
 # --- judging ------------------------------------------------------------------------------
@@ -519,12 +520,10 @@ def find_setups(ctx: RunContext, deadline: float | None = None) -> tuple[Collect
 
 
 def run(ctx: RunContext) -> Outcome:
-    start = time.monotonic()
-    bound = ctx.options.check_time_bound
-    collection, roots = find_setups(ctx, deadline=start + bound * 0.4)
+    collection, roots = find_setups(ctx, deadline=ctx.deadline.at(SCAN_SHARE))
     probe = tcp_probe(min(ctx.timeout, PROXY_CONNECT_TIMEOUT))
     return assess(collection, roots, ctx.env, probe, offsite_from(local_addresses),
-                  deadline=start + bound * 0.7)
+                  deadline=ctx.deadline.at(PROXY_SHARE))
 
 
 CHECK = Check(

@@ -16,11 +16,11 @@ from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from cborg_doctor.cborg import CBORG_V1, DEFAULT_BASE_URL
 from cborg_doctor.secrets import ApiKey, fingerprint
 
 OPENAI_DEFAULT = "https://api.openai.com/v1"
-CBORG_V1 = "https://api.cborg.lbl.gov/v1"
-CBORG_ROOT = "https://api.cborg.lbl.gov"
+CBORG_ROOT = DEFAULT_BASE_URL  # the base URL for tools that add /v1 themselves
 
 # LiteLLM issues virtual keys as "sk-" + secrets.token_urlsafe(16): 22 url-safe
 # characters (longer when an admin chose the value). OpenAI's keys have 48 characters

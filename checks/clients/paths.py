@@ -1,6 +1,6 @@
 """`clients.paths`: for each tool set up for CBorg, the request that tool really sends.
 
-`config.clients` leaves the setups it found (`SETUPS_FACT`); this check builds, for each
+`config.clients` leaves the setups it found (`CLIENT_SETUPS`); this check builds, for each
 tool, the request of its own kind to the URL it builds from its settings (`wire.build`),
 with its header style and the key it reads, and sends it through `cborg_doctor.probes.http`
 (concurrently, at most `WORKERS` at a time, within the run's time bound).
@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import CLIENT_ROOTS, CLIENT_SETUPS
 from cborg_doctor.probes import http
 from cborg_doctor.secrets import ApiKey
 from cborg_doctor.target import parse_target
@@ -38,8 +39,6 @@ from .files import Roots
 from .model import CBORG_ROOT, CBORG_V1, ClientEntry, KeyKind, Wire, redact_url
 from .wire import ToolRequest, build, what_the_tool_shows
 
-SETUPS_FACT = "clients.setups"  # list[ClientEntry]: the setups config.clients judged
-ROOTS_FACT = "clients.roots"  # Roots: how config.clients showed paths
 WORKERS = 6  # nine tools fit in two rounds, so each request keeps half the bound
 MAX_REQUESTS = 24  # more setups than this are listed, not sent (the run's bound holds)
 SAFETY_MARGIN_S = 0.8
@@ -193,7 +192,7 @@ def _cause(item: Plan, result: http.HttpResult, ctx: RunContext) -> tuple[str, s
     """(cause, the change to make, data for --fix) for a refused request."""
     from .check import fix_target
 
-    entry, roots = item.entry, ctx.fact(ROOTS_FACT) or Roots(ctx.home, ctx.cwd)
+    entry, roots = item.entry, ctx.fact(CLIENT_ROOTS) or Roots(ctx.home, ctx.cwd)
     status = result.status
     text = result.text.lower()
     setting_line = f", line {entry.base_url_line}" if entry.base_url_line else ""
@@ -287,12 +286,12 @@ def _groups(entries: list[ClientEntry]) -> list[ClientEntry]:
 
 def run(ctx: RunContext) -> Outcome:
     started = time.monotonic()
-    if ctx.fact(SETUPS_FACT) is None:  # config.clients was not selected (--only clients.paths)
+    if ctx.fact(CLIENT_SETUPS) is None:  # config.clients was not selected (--only clients.paths)
         from .check import find_setups
 
         find_setups(ctx)
-    entries = ctx.fact(SETUPS_FACT) or []
-    roots = ctx.fact(ROOTS_FACT) or Roots(ctx.home, ctx.cwd)
+    entries = ctx.fact(CLIENT_SETUPS) or []
+    roots = ctx.fact(CLIENT_ROOTS) or Roots(ctx.home, ctx.cwd)
     plans = [plan(e, roots, ctx) for e in _groups(list(entries))]
     over = [i for i, p in enumerate(plans) if not p.skip][MAX_REQUESTS:]
     for index in over:
@@ -336,8 +335,8 @@ def run(ctx: RunContext) -> Outcome:
 
 def share_setups(ctx: RunContext, entries: list[ClientEntry], roots: Roots) -> None:
     """Called by `config.clients`: the setups this check tests."""
-    ctx.share(SETUPS_FACT, entries)
-    ctx.share(ROOTS_FACT, roots)
+    ctx.share(CLIENT_SETUPS, entries)
+    ctx.share(CLIENT_ROOTS, roots)
 
 
 CHECK = Check(

@@ -3,7 +3,7 @@
 - Is a local proxy up? `tcp_probe` opens one TCP connection per loopback address
   (`cborg_doctor.probes.tcp.connect`); ``localhost`` tries 127.0.0.1, then ::1.
 - Is this machine off-site? `offsite_from(local_addresses)`: yes when it has
-  addresses and none is in LBL's ranges (`cborg_doctor.lblnet`); unknown (None)
+  addresses and none is in LBL's ranges (`cborg_doctor.cborg`); unknown (None)
   when its addresses cannot be read, in which case nothing is claimed.
 """
 
@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cborg_doctor.lblnet import is_lbl_address
+from cborg_doctor.cborg import is_lbl_address
 from cborg_doctor.probes.tcp import connect
 
 

@@ -163,7 +163,7 @@ def sdk_problems(ctx: RunContext) -> list[Finding]:
                 # default: the checks after this one still test it.
                 BASE_URL_OPENAI.finding(
                     what=f"{why} is {url}", severity=Severity.FAIL,
-                    data={"sdk_base_url": url, "blocks": False},
+                    data={"sdk_base_url": url}, blocks=False,
                 )
             ]
         if key_goes_to_openai(ctx):

@@ -7,9 +7,8 @@ OPENAI_API_KEY) and says precisely what is wrong with its shape.
 from __future__ import annotations
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.fixes.remedies import CLEAN_KEY
-
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
 
 KEY_MISSING = Code(
     "KEY_MISSING",

@@ -8,16 +8,14 @@ test the path through it, because that is the path the clients take.
 
 from __future__ import annotations
 
-import os
-import re
-import ssl
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import PROXY_DECISION
 from cborg_doctor.probes import proxy
+from cborg_doctor.probes.trust import bundle_problem
 
 CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 CA_DIR_VARIABLES = ("SSL_CERT_DIR",)
@@ -74,53 +72,6 @@ CA_BUNDLE_MISSING = Code(
 CODES = (PROXY_IN_USE, PROXY_BYPASSED, PROXY_UNSUPPORTED, CA_BUNDLE_MISSING)
 
 
-STARTUP_FILES = (".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zshenv",
-                 ".zprofile", ".config/fish/config.fish")
-SYSTEM_FILES = ("/etc/environment", "/etc/profile")
-
-
-def where_set(variable: str, home: Path | None) -> str:
-    """Where a variable is set, for "remove it there": the shell start-up files that
-    assign it (with line numbers), else "your environment"."""
-    if not variable.replace("_", "").isalpha():
-        return "the system proxy settings"
-    pattern = re.compile(rf"^\s*(?:export\s+|set\s+-[a-z]*x[a-z]*\s+|setenv\s+)?{variable}(?:=|\s)")
-    places: list[str] = []
-    candidates = [(home / name, f"~/{name}") for name in STARTUP_FILES] if home else []
-    candidates += [(Path(name), name) for name in SYSTEM_FILES]
-    for path, shown in candidates:
-        try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[:5000]
-        except OSError:
-            continue
-        places += [f"{shown} line {n}" for n, line in enumerate(lines, 1) if pattern.match(line)]
-    return ", ".join(places[:3]) if places else "your shell, IDE or CI settings"
-
-
-def bundle_problem(path: str, directory: bool) -> str | None:
-    """Why a CA file/folder cannot be used, or None when it can."""
-    if not os.path.exists(path):
-        return "does not exist"
-    if directory:
-        if not os.path.isdir(path):
-            return "is not a folder"
-        if not os.access(path, os.R_OK | os.X_OK):
-            return "cannot be read"
-        return None
-    if os.path.isdir(path):
-        return "is a folder, not a file"
-    try:
-        with open(path, "rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or 'error'})"
-    try:
-        ssl.create_default_context(cafile=path)
-    except (ssl.SSLError, ValueError, OSError):
-        return "holds no usable PEM certificates"
-    return None
-
-
 def bundle_findings(env: Mapping[str, str]) -> list[Finding]:
     found: list[Finding] = []
     for variable in (*CA_FILE_VARIABLES, *CA_DIR_VARIABLES):
@@ -137,7 +88,7 @@ def bundle_findings(env: Mapping[str, str]) -> list[Finding]:
 
 def run(ctx: RunContext) -> Outcome:
     decision = proxy.decide(ctx.env, ctx.target)
-    ctx.share(proxy.FACT, decision)
+    ctx.share(PROXY_DECISION, decision)
     findings = bundle_findings(ctx.env)
     host = ctx.target.host
     data: dict[str, Any] = {"proxy": decision.shown, "source": decision.source,

@@ -10,23 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
+from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
 
+from .account import day, days_until, expired_on, tidy_times
 from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
-from .common import (
-    AUTH_ERRORS_FACT,
-    IP_NOT_ALLOWED,
-    KEY_INFO_FACT,
-    KEY_PAGE,
-    Deadline,
-    Reply,
-    call,
-    day,
-    days_until,
-    expired_on,
-    ip_not_allowed,
-    tidy_times,
-)
+from .gate import IP_NOT_ALLOWED, ip_not_allowed
+from .request import Reply, Window, call
 
 EXPIRY_WARNING_DAYS = 14
 KEY_LIFETIME_DAYS = 365  # CBorg keys expire one year after they are made
@@ -120,8 +111,7 @@ def _length_hint(ctx: RunContext) -> str:
     return f"; {hint}" if hint else ""
 
 
-def error_finding(ctx: RunContext, error: GatewayError,
-                  deadline: Deadline | None = None) -> Finding | None:
+def error_finding(ctx: RunContext, error: GatewayError) -> Finding | None:
     """The auth finding for an error answer, or None when it says nothing about the key."""
     key = ctx.key
     facts = {"fingerprint": key.fingerprint if key else "…", "said": error.said,
@@ -137,7 +127,7 @@ def error_finding(ctx: RunContext, error: GatewayError,
     if error.kind is ErrorKind.KEY_BLOCKED:
         return KEY_BLOCKED.finding(data=data, **facts)
     if error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        return ip_not_allowed(ctx, error, deadline)
+        return ip_not_allowed(ctx, error)
     return None
 
 
@@ -194,7 +184,7 @@ def judge_key_info(ctx: RunContext, info: KeyInfo, now: datetime) -> tuple[str, 
     return summary, findings
 
 
-def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outcome:
+def _fallback(ctx: RunContext, deadline: Window, first: Reply | None) -> Outcome:
     """/key/info could not tell: try the key on /v1/models and say that is what we did."""
     said = first.said() if first is not None else "no time left to ask"
     facts = {"said": said, "base_url": ctx.target.base_url}
@@ -216,8 +206,8 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
     error = reply.error
     found = None
     if error is not None:
-        ctx.share(AUTH_ERRORS_FACT, [*(ctx.fact(AUTH_ERRORS_FACT) or ()), error])
-        found = error_finding(ctx, error, deadline)
+        ctx.share(AUTH_ERRORS, [*(ctx.fact(AUTH_ERRORS) or ()), error])
+        found = error_finding(ctx, error)
         if error.kind is ErrorKind.NO_DB and (error.type == "no_db_connection"
                                               or error.status == 400):
             # Stock LiteLLM without a database knows only its master key: its auth layer
@@ -238,9 +228,9 @@ def _fallback(ctx: RunContext, deadline: Deadline, first: Reply | None) -> Outco
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
-    ctx.share(KEY_INFO_FACT, None)
-    ctx.share(AUTH_ERRORS_FACT, [])
+    deadline = Window(ctx)
+    ctx.share(KEY_INFO, None)
+    ctx.share(AUTH_ERRORS, [])
     if not ctx.target.key_may_be_sent:
         reason = (f"the key is not sent to {ctx.target.base_url} (plain http to a host that "
                   "is not this machine); see config.base_url")
@@ -255,8 +245,8 @@ def run(ctx: RunContext) -> Outcome:
     if reply is None or reply.network_error:
         return _fallback(ctx, deadline, reply)
     if reply.error is not None:
-        ctx.share(AUTH_ERRORS_FACT, [reply.error])
-        found = error_finding(ctx, reply.error, deadline)
+        ctx.share(AUTH_ERRORS, [reply.error])
+        found = error_finding(ctx, reply.error)
         if found is not None:
             return Outcome(refused(reply.error), [found],
                            {"key_info": None, "status": reply.result.status})
@@ -264,7 +254,7 @@ def run(ctx: RunContext) -> Outcome:
     info = parse_key_info(reply.body)
     if info is None:
         return _fallback(ctx, deadline, reply)
-    ctx.share(KEY_INFO_FACT, info)
+    ctx.share(KEY_INFO, info)
     summary, findings = judge_key_info(ctx, info, datetime.now(timezone.utc))
     data = {
         "verified_by": "GET /key/info",
@@ -285,6 +275,7 @@ CHECK = Check(
     title="Key at the gateway",
     run=run,
     needs=("http", "config.key"),
+    uses=("egress",),  # IP_NOT_ALLOWED names the addresses egress found (models, live follow auth)
     codes=CODES,
     order=130,
     description="the key is valid here: owner, expiry, restrictions",

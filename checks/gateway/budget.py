@@ -11,21 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import HELPDESK, KEY_PAGE
+from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.formats.text import percent_text
 
+from .account import BUDGET_EXCEEDED, budget_exceeded, day, identity, money
 from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
-from .common import (
-    AUTH_ERRORS_FACT,
-    BUDGET_EXCEEDED,
-    HELPDESK,
-    KEY_INFO_FACT,
-    Deadline,
-    budget_exceeded,
-    call,
-    day,
-    identity,
-    money,
-)
+from .request import Window, call
 
 LOW_PERCENT = 90.0
 
@@ -46,7 +38,7 @@ BUDGET_UNKNOWN = Code(
     Severity.WARN,
     "The gateway did not show any spend or budget ({why}).",
     fix=(
-        "Check your spend on the CBorg key page (https://api.cborg.lbl.gov/key/manage) "
+        "Check your spend on the CBorg key page (" + KEY_PAGE + ") "
         "or ask " + HELPDESK + ".",
     ),
     explain="Neither /key/info nor /user/info gave budget figures (no database behind the "
@@ -119,14 +111,14 @@ def judge(ctx: RunContext, budget: Budget) -> Finding | None:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     budgets: list[Budget] = []
     unknown: list[str] = []
     refusals: list[tuple[GatewayError, str]] = [
-        (error, "the gateway") for error in ctx.fact(AUTH_ERRORS_FACT) or ()
+        (error, "the gateway") for error in ctx.fact(AUTH_ERRORS) or ()
         if isinstance(error, GatewayError) and error.kind is ErrorKind.BUDGET_EXCEEDED
     ]
-    key_info = ctx.fact(KEY_INFO_FACT)
+    key_info = ctx.fact(KEY_INFO)
     if isinstance(key_info, KeyInfo):
         budgets.append(from_key(key_info))
     else:

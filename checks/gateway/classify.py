@@ -622,3 +622,8 @@ def parse_stream(body: bytes) -> tuple[int, GatewayError | None]:
         if isinstance(event, Mapping) and isinstance(event.get("choices"), list):
             chunks += 1
     return chunks, None
+
+
+def is_auth_kind(kind: ErrorKind) -> bool:
+    return kind in (ErrorKind.KEY_INVALID, ErrorKind.NO_KEY, ErrorKind.KEY_EXPIRED,
+                    ErrorKind.KEY_BLOCKED)

@@ -14,7 +14,10 @@ from typing import Any
 from cborg_doctor_checks.net.cloudflare import CloudflareAnswer, classify_cloudflare
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import CATALOGUE, KEY_INFO
+from cborg_doctor.timeouts import Timeouts
 
+from .account import BUDGET_EXCEEDED, budget_exceeded, money
 from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .classify import (
     ErrorKind,
@@ -22,24 +25,15 @@ from .classify import (
     ModelEntry,
     RateLimit,
     as_number,
+    is_auth_kind,
     parse_cost,
     parse_rate_limit,
     parse_stream,
     retry_after_seconds,
 )
-from .common import (
-    BUDGET_EXCEEDED,
-    CATALOGUE_FACT,
-    IP_NOT_ALLOWED,
-    KEY_INFO_FACT,
-    Deadline,
-    Reply,
-    budget_exceeded,
-    call,
-    is_auth_kind,
-    money,
-)
+from .gate import IP_NOT_ALLOWED
 from .models import lookup
+from .request import Reply, Window, call
 
 PROMPT_TEXT = "Reply with the single word: OK"
 
@@ -117,7 +111,7 @@ def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, Mod
     """--model if given, else a free chat model (lbl/llama first) the key may call."""
     if ctx.options.model:
         return ctx.options.model, lookup(ctx.options.model, catalogue)
-    key_info = ctx.fact(KEY_INFO_FACT)
+    key_info = ctx.fact(KEY_INFO)
     allowed = {m for m in getattr(key_info, "models", ()) if m not in UNRESTRICTED}
     if allowed and any(m.name in allowed for m in catalogue):
         catalogue = [m for m in catalogue if m.name in allowed]
@@ -134,7 +128,7 @@ def choose_model(ctx: RunContext, catalogue: list[ModelEntry]) -> tuple[str, Mod
     return PREFERRED_FREE[0], None
 
 
-def estimate(ctx: RunContext, deadline: Deadline, model: str) -> tuple[float | None, str | None]:
+def estimate(ctx: RunContext, deadline: Window, model: str) -> tuple[float | None, str | None]:
     """(cost, path) from the first cost endpoint that answers."""
     for path in COST_PATHS:
         reply = call(ctx, deadline, "POST", path, json_body={"model": model, "messages": prompt()},
@@ -197,10 +191,10 @@ def rate_limited(model: str, error: GatewayError, reply: Reply,
 
 
 def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
-            deadline: Deadline) -> Finding:
+            deadline: Window) -> Finding:
     """The finding for a failed completion: the root cause's own code where there is one."""
     if error.kind is ErrorKind.BUDGET_EXCEEDED:
-        entry = lookup(model, ctx.fact(CATALOGUE_FACT) or [])
+        entry = lookup(model, ctx.fact(CATALOGUE) or [])
         if entry is not None and entry.free is True:
             # The CBorg FAQ: once the spend limit is reached, even free models stop working.
             return budget_exceeded(ctx, error, f"a completion with the free model {model}",
@@ -216,7 +210,7 @@ def failure(ctx: RunContext, model: str, error: GatewayError, reply: Reply,
                                    f"{cf.ray})", extra_fix=(cf.remedy,),
                                    data={"status": cf.status, "cloudflare": cf.kind})
     if is_auth_kind(error.kind) or error.kind in (ErrorKind.IP_NOT_ALLOWED, ErrorKind.FORBIDDEN):
-        found = error_finding(ctx, error, deadline)
+        found = error_finding(ctx, error)
         if found is not None:
             return found
     return LIVE_FAILED.finding(model=model, said=error.said,
@@ -229,8 +223,8 @@ def _ms(value: Any) -> str:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
-    catalogue = ctx.fact(CATALOGUE_FACT) or []
+    deadline = Window(ctx)
+    catalogue = ctx.fact(CATALOGUE) or []
     model, entry = choose_model(ctx, catalogue)
     findings: list[Finding] = []
     data: dict[str, Any] = {"model": model}
@@ -247,7 +241,8 @@ def run(ctx: RunContext) -> Outcome:
     result = streamed.result
     if result.error in ("timeout", "too_slow") or (result.status is None and not result.body):
         if result.error in ("timeout", "too_slow"):
-            limit = streamed.timeout * (2 if result.error == "too_slow" else 1)
+            limits = Timeouts.from_option(streamed.timeout)  # the request's own limits
+            limit = limits.request if result.error == "too_slow" else limits.operation
             return Outcome("timed out", [LIVE_TIMEOUT.finding(
                 model=model, seconds=round(limit, 1), detail=result.detail or result.error)],
                 data)
@@ -292,7 +287,7 @@ def run(ctx: RunContext) -> Outcome:
     return Outcome(summary, findings, data)
 
 
-def _plain_call(ctx: RunContext, deadline: Deadline, model: str, entry: ModelEntry | None,
+def _plain_call(ctx: RunContext, deadline: Window, model: str, entry: ModelEntry | None,
                 findings: list[Finding]) -> tuple[str, float | None]:
     """The 1-token non-streamed call: the cost header, as text for LIVE_OK."""
     body = {"model": model, "messages": prompt(), "max_tokens": 1}

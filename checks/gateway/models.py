@@ -13,16 +13,12 @@ from typing import Any
 from cborg_doctor_checks.config.base_url import BASE_URL_PATH
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import CATALOGUE
 from cborg_doctor.registry import closest
 
+from .account import money
 from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
-from .common import (
-    CATALOGUE_FACT,
-    Deadline,
-    Reply,
-    call,
-    money,
-)
+from .request import Reply, Window, call
 
 # Models that add CBorg's system prompt, and the same kind of model without it.
 SYSTEM_PROMPT_MODELS = MappingProxyType(
@@ -203,7 +199,7 @@ def client_findings(ctx: RunContext, catalogue: list[ModelEntry]) -> list[Findin
     return found
 
 
-def read_catalogue(ctx: RunContext, deadline: Deadline
+def read_catalogue(ctx: RunContext, deadline: Window
                    ) -> tuple[list[ModelEntry] | None, bool, list[Reply | None]]:
     """(catalogue, detailed?, replies): /model/info first, /v1/models when it gives nothing.
 
@@ -231,7 +227,7 @@ def base_url_fix(ctx: RunContext, suggested: str) -> str:
             f"(and --base-url {suggested} here).")
 
 
-def sdk_listing(ctx: RunContext, deadline: Deadline, replies: list[Reply | None]
+def sdk_listing(ctx: RunContext, deadline: Window, replies: list[Reply | None]
                 ) -> tuple[Finding | None, dict[str, Any]]:
     """GET {base_url}/models with the key, as the OpenAI SDK sends it: does the path work?
 
@@ -275,14 +271,14 @@ def _said(reply: Reply | None) -> str:
 
 
 def run(ctx: RunContext) -> Outcome:
-    deadline = Deadline(ctx)
+    deadline = Window(ctx)
     catalogue, detailed, replies = read_catalogue(ctx, deadline)
     if catalogue is None:
         info = replies[0] if replies else None
         listing = replies[1] if len(replies) > 1 else None
         return Outcome("catalogue unavailable", [MODELS_UNAVAILABLE.finding(
             info=_said(info), models=_said(listing))])
-    ctx.share(CATALOGUE_FACT, catalogue)
+    ctx.share(CATALOGUE, catalogue)
     path_finding, sdk_data = sdk_listing(ctx, deadline, replies)
     free = [m.name for m in catalogue if m.free is True]
     paid = [m.name for m in catalogue if m.free is False]

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import DNS_ADDRESSES, PROXY_ADDRESSES
 from cborg_doctor.findings import fill
 from cborg_doctor.options import parse_nameserver
 from cborg_doctor.osfacts import for_context
@@ -29,7 +30,6 @@ LOCAL_ONLY_STEP = (
     f"{LOCAL_ONLY_HOST} resolves only on LBLnet and the LBL VPN: connect the VPN, or use "
     "https://api.cborg.lbl.gov from anywhere else."
 )
-PROXY_FACT = proxy.ADDRESSES_FACT  # {"host", "port", "ipv4": [...], "ipv6": [...], "order"}
 
 DNS_NXDOMAIN = Code(
     "DNS_NXDOMAIN",
@@ -376,7 +376,7 @@ def proxy_findings(ctx: RunContext, decision: proxy.ProxyDecision
     """The proxy's own name must resolve: clients connect to it first."""
     host, port = decision.host_port or ("", 0)
     found = resolve.literal_lookup(host) if is_ip_literal(host) else resolve.lookup(ctx, host)
-    ctx.share(PROXY_FACT, {"host": host, "port": port, **found.to_fact()})
+    ctx.share(PROXY_ADDRESSES, {"host": host, "port": port, **found.to_fact()})
     data = {"proxy": decision.shown, "proxy_lookup": lookup_data(found)}
     if found.ok:
         return [], data, found
@@ -411,13 +411,13 @@ def run(ctx: RunContext) -> Outcome:
         findings += [down] if down is not None else found_proxy
     if is_ip_literal(host):
         found = resolve.literal_lookup(host)
-        ctx.share(resolve.FACT, found.to_fact())
+        ctx.share(DNS_ADDRESSES, found.to_fact())
         data["addresses"] = found.to_fact()
         return Outcome(f"{host} is an IP address: no lookup needed", findings, data)
     if second is not None:  # no direct query for localhost: DNS never answers for it
         data["direct"] = lookup_data(second)
     data["primary"] = lookup_data(primary)
-    ctx.share(resolve.FACT, primary.to_fact())
+    ctx.share(DNS_ADDRESSES, primary.to_fact())
     data["addresses"] = primary.to_fact()
     if not primary.ok:
         down = None if proxied else network_down(

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.lblnet import is_lbl_address
+from cborg_doctor.cborg import KEY_PAGE, is_lbl_address
+from cborg_doctor.facts import EGRESS_ADDRESSES
+from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy
-from cborg_doctor.probes.http import REACHABLE_FACT, HttpResult, request
+from cborg_doctor.probes.family import family as ip_family
+from cborg_doctor.probes.http import HttpResult, request
 from cborg_doctor.probes.together import together
 
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
-FACT = "egress.addresses"  # {"ipv4": "x" or None, "ipv6": "y" or None}
 TRACE_PATH = "/cdn-cgi/trace"
 
 EGRESS_IP = Code(
@@ -71,8 +72,7 @@ def trace_ip(result: HttpResult) -> tuple[dict[str, str], str | None]:
 
 def _families(ctx: RunContext) -> list[int]:
     """Families that TCP reached (both when the net checks did not run)."""
-    found = [f for f, name in ((4, "ipv4"), (6, "ipv6"))
-             if ctx.fact(REACHABLE_FACT.format(family=name))]
+    found = [f for f in (4, 6) if ctx.fact(reachable_fact(f))]
     return found or [4, 6]
 
 
@@ -83,7 +83,7 @@ def findings_for(traces: Mapping[str, tuple[dict[str, str], str | None]]) -> tup
     for fields, why in traces.values():
         if why is None:
             ip = fields["ip"]
-            addresses["ipv6" if ":" in ip else "ipv4"] = ip
+            addresses[ip_family(ip).key] = ip
     named = " and ".join(f"{ip} ({'IPv6' if k == 'ipv6' else 'IPv4'})"
                          for k, ip in addresses.items() if ip)
     findings: list[Finding] = []
@@ -96,7 +96,7 @@ def findings_for(traces: Mapping[str, tuple[dict[str, str], str | None]]) -> tup
                   "an LBL address: no authorization needed" if is_lbl_address(ip) else ""]
         shown = "; ".join(e for e in extras if e)
         findings.append(EGRESS_IP.finding(
-            family="IPv6" if ":" in ip else "IPv4", ip=ip, addresses=named,
+            family=ip_family(ip).label, ip=ip, addresses=named,
             where=f" ({shown})" if shown else "", data={"ip": ip, **fields}))
     if not findings:
         reasons = "; ".join(sorted({why for _, why in traces.values() if why})) or "no answer"
@@ -118,7 +118,7 @@ def run(ctx: RunContext) -> Outcome:
                         if isinstance(r, HttpResult)})
     traces = {name: trace_ip(results[name]) for name in sorted(results)}
     findings, addresses = findings_for(traces)
-    ctx.share(FACT, addresses)
+    ctx.share(EGRESS_ADDRESSES, addresses)
     seen = ", ".join(f"{k[:2].upper()}v{k[-1]} {v}" for k, v in addresses.items() if v)
     summary = seen or "unknown"
     if decision.url:

@@ -233,7 +233,6 @@ def result_data(result: HttpResult) -> dict[str, Any]:
 
 def run(ctx: RunContext) -> Outcome:
     result = request(ctx, "GET", PATH, max_body=256 * 1024)
-    ctx.share("http.result", result)
     verdict = classify(result, ctx.target.origin, ctx.target.host)
     data = result_data(result)
     timings = with_dns_time(ctx, result)

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.api import Check, Code, Finding, Outcome, RootCause, RunContext, Severity
+from cborg_doctor.facts import PROXY_ADDRESSES
+from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
-from cborg_doctor.probes.http import REACHABLE_FACT
+from cborg_doctor.probes.family import family as ip_family
+from cborg_doctor.shellfiles import where_set
 
-from ..config.proxy import where_set
 from . import offline
-from .dns import PROXY_FACT, listed
+from .dns import listed
 from .proxied import PROXY_DOWN, down_finding
 
 FAMILIES = MappingProxyType({4: ("ipv4", "IPv4"), 6: ("ipv6", "IPv6")})
@@ -160,7 +162,7 @@ def _endpoints(ctx: RunContext) -> tuple[dict[int, list[str]], int, str, bool]:
     """Addresses per family, port, what they are, and whether it is the proxy."""
     decision = proxy.decision(ctx)
     if decision.url:
-        fact = ctx.fact(PROXY_FACT)
+        fact = ctx.fact(PROXY_ADDRESSES)
         if not isinstance(fact, dict):
             host, port = decision.host_port or ("", 0)
             fact = {"host": host, "port": port, **resolve.lookup(ctx, host).to_fact()}
@@ -184,7 +186,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     per_family = {f: found[:MAX_PER_FAMILY] for f, found in per_family.items()}
     own_addresses = per_family[family]
     if not own_addresses:
-        ctx.share(REACHABLE_FACT.format(family=key), [])
+        ctx.share(reachable_fact(family), [])
         return Outcome(f"{label} has no {name} address: nothing to test", (),
                        {"addresses": []},
                        skipped_because=f"{label} has no {name} address")
@@ -197,7 +199,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
     own = results[: len(own_addresses)]
     other = results[len(own_addresses): len(own_addresses) + len(per_family[other_family])]
     direct_results = results[len(everything) - len(direct):] if direct else []
-    ctx.share(REACHABLE_FACT.format(family=key), [r.address for r in own if r.ok])
+    ctx.share(reachable_fact(family), [r.address for r in own if r.ok])
     down = network_down(ctx, [*own, *other], label, port)
     if down is not None:
         if family == 6 and per_family[4]:  # net.ipv4 says it: the root cause once
@@ -212,6 +214,7 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         findings = as_proxy_down(ctx, findings)
     data: dict[str, Any] = {"port": port, "via_proxy": via_proxy, "results": _result_data(own)}
     ok = [r for r in own if r.ok]
+    explained_by: RootCause | None = None
     if ok:
         times = ", ".join(f"{r.address} {r.ms:.0f} ms" for r in ok[:4])
         more = f" (+{len(ok) - 4} more)" if len(ok) > 4 else ""
@@ -222,13 +225,13 @@ def run_family(ctx: RunContext, family: int) -> Outcome:
         summary += f" (the first {len(own_addresses)} of {resolved} addresses were tested)"
     if not ok and _dns_disagrees(ctx):
         # A stale hosts entry (or split DNS) sent the clients to the wrong address.
-        data["explained_by"] = {"check": "dns", "code": "DNS_INCONSISTENT"}
+        explained_by = RootCause("dns", "DNS_INCONSISTENT")
     if direct_results:
         data["direct"] = _result_data(direct_results)
         fine = sum(r.ok for r in direct_results)
         summary += (f"; without the proxy {fine}/{len(direct_results)} {name} addresses of "
                     f"{ctx.target.host} connect")
-    return Outcome(summary, findings, data)
+    return Outcome(summary, findings, data, explained_by=explained_by)
 
 
 def as_proxy_down(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
@@ -252,7 +255,7 @@ def network_down(ctx: RunContext, results: Sequence[tcp.ConnectResult], label: s
     """NETWORK_DOWN when no address of either family has a route, and nothing leads out."""
     if not results or any(r.error != "no_route" for r in results):
         return None
-    picked = {r.family: r.address for r in reversed(results)}  # the first of each family
+    picked = {ip_family(r.address).number: r.address for r in reversed(results)}  # the first of each family
     what = "the proxy" if label.startswith("the proxy") else "the gateway"
     destinations = [(f"{what}'s address {address}", address)
                     for _, address in sorted(picked.items())]

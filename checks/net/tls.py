@@ -9,22 +9,22 @@ inspection proxy looks exactly like "certificate verify failed" to Python.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.fixes.remedies import CA_BUNDLE
 from cborg_doctor.probes import interception, proxy, resolve, trust
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, decode_der, handshake
 from cborg_doctor.probes.together import together
+from cborg_doctor.probes.trust import bundle_problem
 from cborg_doctor.probes.x509 import BasicConstraints, basic_constraints
 from cborg_doctor.target import is_loopback
 
-from ..config.proxy import bundle_problem
 from . import proxied
 from .proxied import auth_finding, denied_finding, source_text
 
@@ -313,7 +313,7 @@ def clock_findings(kind: str, host: str, cert: PeerCert | None, server_date: dat
 
 def _address(ctx: RunContext) -> str | None:
     """A reachable address of the gateway, in the clients' preference order."""
-    good = reachable(ctx, wait=ctx.timeout + 1.0)  # the other family's check may still run
+    good = reachable(ctx)
     if good:
         return good[0]
     order = resolve.target_addresses(ctx).get("order", [])
@@ -415,9 +415,9 @@ def proxy_endpoint(ctx: RunContext, decision: proxy.ProxyDecision) -> tuple[str,
     if not decision.url or decision.host_port is None:
         return None
     name, port = decision.host_port
-    fact = ctx.fact(proxy.ADDRESSES_FACT)
+    fact = ctx.fact(PROXY_ADDRESSES)
     order = list(fact.get("order", [])) if isinstance(fact, dict) else []
-    good = reachable(ctx, wait=ctx.timeout + 1.0, order=order) if order else None
+    good = reachable(ctx, order=order) if order else None
     return (good[0] if good else name), port
 
 
@@ -426,8 +426,6 @@ def run(ctx: RunContext) -> Outcome:
     if target.scheme != "https":
         where = "loopback" if is_loopback(target.host) else target.host
         return Outcome(f"plain http to {where}: no TLS to test", (), {"scheme": target.scheme})
-    start = time.monotonic()
-    budget = 2 * ctx.timeout
     decision = proxy.decision(ctx)
     via = proxy_endpoint(ctx, decision)
     proxy_tls = bool(decision.url and decision.url.lower().startswith("https://"))
@@ -446,7 +444,7 @@ def run(ctx: RunContext) -> Outcome:
                          proxy_name=proxy_name, read_date=read_date)
 
     first = shake(trust.user_context(ctx), ctx.timeout, False)
-    remaining = budget - (time.monotonic() - start)
+    remaining = ctx.deadline.remaining
     if first.ok:
         findings = []
         note = public_trust_note(ctx, first, shake, trust_source, remaining)
@@ -475,6 +473,7 @@ CHECK = Check(
     title="TLS",
     run=run,
     needs=("net.ipv4|net.ipv6",),
+    uses=("net.ipv4", "net.ipv6"),  # the address to shake hands with is one both judged
     codes=(*CODES, proxied.HTTP_PROXY_DENIED, proxied.HTTP_PROXY_AUTH),
     order=100,
     description="handshake, chain, issuer, hostname, validity, clock",

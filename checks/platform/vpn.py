@@ -7,7 +7,7 @@ hold an LBL address, and would traffic to the gateway leave through the
 tunnel or around it (split tunnel: the gateway then sees the home address).
 
 Where the gateway's address comes from, in order: the base URL when it is an
-IP literal; the `dns` check's ``dns.addresses`` when it already ran; else the
+IP literal; the `dns` check's ``DNS_ADDRESSES`` fact when it already ran; else the
 system resolver, bounded by ``min(--timeout, 3 s)``. The last one is a real
 lookup, which a user needs (api.cborg.lbl.gov is a name) and which the `dns`
 check repeats anyway. With ``--nameserver`` the doctor does not resolve here
@@ -22,16 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.lblnet import LBL_RANGES, is_lbl_address
+from cborg_doctor.cborg import KEY_PAGE, LBL_RANGES, is_lbl_address
+from cborg_doctor.facts import DNS_ADDRESSES
 from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
 
 from .wsl import detect as detect_wsl
 from .wsl import is_vpn_adapter, parse_adapters
 
-KEY_PAGE = "https://api.cborg.lbl.gov/key/manage"
-RESOLVE_BOUND = 3.0
-ADAPTERS_BOUND = 4.0
 RANGES = ", ".join(str(n) for n in LBL_RANGES)
 
 VPN_ACTIVE = Code(
@@ -180,12 +178,12 @@ def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:
         return [str(ipaddress.ip_address(host))], "the base URL's address"
     except ValueError:
         pass
-    shared = _addresses(ctx.fact("dns.addresses"))
+    shared = _addresses(ctx.fact(DNS_ADDRESSES))
     if shared:
         return shared, "the dns check's answer"
     if ctx.options.nameservers:
         return [], f"{host} was not resolved here: --nameserver is given, the dns check uses it"
-    bound = min(ctx.timeout, RESOLVE_BOUND)
+    bound = ctx.timeouts.aside
     found = facts.resolve(host, bound)
     if found.addresses:
         return list(found.addresses), "the system resolver"
@@ -222,7 +220,7 @@ def lookup_routes(facts: OSFacts, addresses: list[str], port: int) -> list[Local
 def windows_adapters(facts: OSFacts, ctx: RunContext) -> tuple[dict[str, dict[str, str]] | None, str]:
     if facts.system != "Windows":
         return None, ""
-    result = facts.command("windows.adapters", min(ctx.timeout, ADAPTERS_BOUND))
+    result = facts.command("windows.adapters", ctx.timeouts.command)
     parsed = parse_adapters(result.stdout) if result.ok else None
     if parsed is None:
         why = result.describe("Get-NetAdapter") if not result.ok else "Get-NetAdapter output unreadable"

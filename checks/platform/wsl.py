@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
+from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.fixes.remedies import WSLCONFIG as WSLCONFIG_REMEDY
 from cborg_doctor.osfacts import OSFacts, for_context
+from cborg_doctor.timeouts import Deadline
 
 from . import wslconfig
 
 WSLCONFIG = "%UserProfile%\\.wslconfig"
 EXPLAINED = ("dns", "net.ipv4", "net.ipv6", "tls", "http")
-# The longest one Windows command (through interop) may take.
-COMMAND_BOUND = 4.0
 
 FORCE_FAMILY = (
     "If afterwards only IPv4 or only IPv6 reaches the gateway, force the working family: "
@@ -65,6 +64,7 @@ WSL_NAT_VPN = Code(
     "with these settings (the placeholder above). When DNS or TCP to the gateway then fails "
     "in the same run, the verdict names this finding rather than the DNS symptom.",
     remedy=WSLCONFIG_REMEDY,
+    explains=EXPLAINED,
 )
 WSL_CONFIG_IGNORED = Code(
     "WSL_CONFIG_IGNORED",
@@ -100,7 +100,7 @@ WIN10_STEPS = (
     "This Windows ({build}) is older than Windows 11 22H2, so mirrored mode is not "
     "available. Instead use WSL 1 for this distro, which shares Windows' network and VPN: "
     "`wsl --set-version {distro} 1` from PowerShell; or disconnect the VPN while using "
-    "CBorg from WSL (CBorg then needs your IP authorized at https://api.cborg.lbl.gov/key/manage).",
+    "CBorg from WSL (CBorg then needs your IP authorized at " + KEY_PAGE + ").",
 )
 
 MODES = ("nat", "mirrored", "bridged", "virtioproxy", "none", "wsl1")
@@ -144,14 +144,15 @@ def detect(facts: OSFacts) -> WslInfo | None:
     return WslInfo(version, release, env.get("WSL_DISTRO_NAME") or None, interop)
 
 
-class Deadline:
-    """Shares the check's time among the Windows commands it may run."""
+@dataclass(frozen=True)
+class CommandTime:
+    """Shares the check's deadline among the Windows commands it may run."""
 
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
+    deadline: Deadline
+    cap: float
 
-    def bound(self, cap: float = COMMAND_BOUND) -> float:
-        return max(0.0, min(cap, self.end - time.monotonic()))
+    def bound(self) -> float:
+        return self.deadline.bound(self.cap)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def windows_to_linux(path: str, root: str) -> str | None:
     return f"{root}{match.group(1).lower()}/{rest}".rstrip("/")
 
 
-def windows_side(facts: OSFacts, deadline: Deadline) -> WindowsSide:
+def windows_side(facts: OSFacts, deadline: CommandTime) -> WindowsSide:
     """Find the Windows profile: WSLENV's USERPROFILE, else cmd.exe, else the one user folder."""
     root = mount_root(facts)
     env_profile = facts.env.get("USERPROFILE", "")
@@ -271,7 +272,7 @@ def wsl_conf_problems(facts: OSFacts) -> list[str]:
     ]
 
 
-def host_vpn_adapters(facts: OSFacts, deadline: Deadline) -> tuple[list[dict[str, str]] | None, str]:
+def host_vpn_adapters(facts: OSFacts, deadline: CommandTime) -> tuple[list[dict[str, str]] | None, str]:
     """The Windows host's adapters that are VPNs and up, or None with why it is unknown."""
     result = facts.command("windows.adapters", deadline.bound())
     if not result.ok:
@@ -322,7 +323,7 @@ def run(ctx: RunContext) -> Outcome:
     info = detect(facts)
     if info is None:
         return Outcome("not WSL", data={"wsl": False})
-    deadline = Deadline(max(0.5, 2 * ctx.timeout))
+    deadline = CommandTime(ctx.deadline, ctx.timeouts.command)
     version = str(info.version) if info.version else "(version unknown)"
     if not info.distro and not info.interop:
         version += " kernel (no WSL distro variables or interop: probably a container)"
@@ -400,7 +401,7 @@ def _intended(config: ConfigState | None) -> tuple[tuple[str, str], ...]:
     return tuple(meant.items())
 
 
-def _running_mode(facts: OSFacts, info: WslInfo, deadline: Deadline) -> tuple[str | None, str]:
+def _running_mode(facts: OSFacts, info: WslInfo, deadline: CommandTime) -> tuple[str | None, str]:
     result = facts.command("wslinfo.networking_mode", deadline.bound())
     answer = result.stdout.strip().lower() if result.ok else ""
     if answer in MODES:

@@ -1,6 +1,16 @@
-"""LBL's public address ranges: one table, used by the VPN check and the egress check.
+"""CBorg's URLs, hosts and contacts, and LBL's public address ranges: one place for each.
 
-Source: LBL IT, "Private (RFC1918) IP Address Assignments at LBL"
+    name              value
+    ────────────────  ───────────────────────────────────────────────────
+    DEFAULT_BASE_URL  https://api.cborg.lbl.gov
+    CBORG_V1          https://api.cborg.lbl.gov/v1 (the OpenAI SDK's base URL)
+    CBORG_HOST        api.cborg.lbl.gov (behind Cloudflare)
+    LOCAL_ONLY_HOST   api-local.cborg.lbl.gov (LBLnet and the VPN only)
+    KEY_PAGE          https://api.cborg.lbl.gov/key/manage (keys, IP authorization)
+    HELPDESK          scienceit@lbl.gov
+    LBL_RANGES        128.3.0.0/16, 131.243.0.0/16, 2620:83:8000::/48
+
+LBL's ranges, from LBL IT's "Private (RFC1918) IP Address Assignments at LBL"
 (https://commons.lbl.gov/display/itfaq/Private+%28RFC1918%29+IP+Address+Assignments+at+LBL):
 the main LBL network (AS16: desktops, labs and instruments in the Berkeley and
 Emeryville buildings) has public IPv4 addresses in 128.3.0.0/16 and 131.243.0.0/16
@@ -16,7 +26,14 @@ prove a machine is off-site: the egress check's view of the public address does.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+
+CBORG_HOST = "api.cborg.lbl.gov"
+LOCAL_ONLY_HOST = "api-local.cborg.lbl.gov"
+CBORG_HOSTS = (CBORG_HOST, LOCAL_ONLY_HOST)
+DEFAULT_BASE_URL = f"https://{CBORG_HOST}"
+CBORG_V1 = f"{DEFAULT_BASE_URL}/v1"
+KEY_PAGE = f"{DEFAULT_BASE_URL}/key/manage"
+HELPDESK = "scienceit@lbl.gov"
 
 LBL_RANGES = tuple(
     ipaddress.ip_network(net) for net in ("128.3.0.0/16", "131.243.0.0/16", "2620:83:8000::/48")
@@ -30,7 +47,3 @@ def is_lbl_address(address: str) -> bool:
     except ValueError:
         return False
     return any(ip.version == net.version and ip in net for net in LBL_RANGES)
-
-
-def lbl_addresses(addresses: Iterable[str]) -> list[str]:
-    return [a for a in addresses if is_lbl_address(a)]
