@@ -270,7 +270,7 @@ def test_the_key_only_in_openai_api_key_fails_without_stopping_the_run(
     (openai_finding,) = [f for f in check(run, "config.base_url")["findings"]
                          if f["code"] == "BASE_URL_OPENAI"]
     assert openai_finding["severity"] == "fail"
-    assert openai_finding["fix"][0].startswith("export OPENAI_BASE_URL=https://api.cborg.lbl.gov")
+    assert openai_finding["fix"][0].startswith("Run `export OPENAI_BASE_URL=https://api.cborg.lbl.gov`")
     # Not a blocker: the gateway under test is still tested with the key, and only it.
     assert check(run, "auth")["status"] == "pass" and check(run, "models")["status"] == "pass"
 

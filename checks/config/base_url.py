@@ -72,8 +72,8 @@ BASE_URL_OPENAI = Code(
     "the base URL and sent the CBorg key to OpenAI. The doctor never sends your key there; "
     "it tests the CBorg gateway instead.",
     also=((Severity.FAIL,
-           'when $OPENAI_BASE_URL itself points at api.openai.com (the doctor still tests '
-           'CBorg)'),),
+           'when $OPENAI_BASE_URL itself points at api.openai.com, or $OPENAI_API_KEY holds '
+           'the CBorg key and no base URL variable is set (the doctor still tests CBorg)'),),
     remedy=SDK_BASE_URL,
 )
 BASE_URL_UNKNOWN_HOST = Code(
@@ -174,7 +174,7 @@ def sdk_problems(ctx: RunContext) -> list[Finding]:
                     what="OPENAI_API_KEY holds your CBorg key but neither OPENAI_BASE_URL nor "
                     "OPENAI_API_BASE is set",
                     severity=Severity.FAIL,
-                    data={"sdk_base_url": url, "blocks": False},
+                    data={"sdk_base_url": url}, blocks=False,
                 )
             ]
         if key_in_openai_var:

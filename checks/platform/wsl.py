@@ -420,8 +420,7 @@ def _nat_vpn(info: WslInfo, side: WindowsSide, config: ConfigState | None,
         extra = tuple(step.format(build=f"build {side.build}", distro=info.distro or "<distro>")
                       for step in WIN10_STEPS)
     return WSL_NAT_VPN.finding(mode_source=mode_source, vpn=vpn, wslconfig_text=_indent(text),
-                               extra_fix=extra, data={"explains": list(EXPLAINED),
-                                                      **_fix_data(side, config, wslconfig.WANTED)})
+                               extra_fix=extra, data=_fix_data(side, config, wslconfig.WANTED))
 
 
 def _fix_data(side: WindowsSide, config: ConfigState | None,
