@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.cborg import KEY_PAGE
+from cborg_doctor.cborg import KEY_PAGE, length_hint
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
 
@@ -105,8 +105,6 @@ def _shape_hint(ctx: RunContext) -> str:
 
 def _length_hint(ctx: RunContext) -> str:
     """The key-length heuristic, said only once the gateway has rejected the key."""
-    from cborg_doctor_checks.config.key import length_hint
-
     hint = length_hint(ctx.key.reveal()) if ctx.key is not None else ""
     return f"; {hint}" if hint else ""
 
