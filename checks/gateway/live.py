@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cborg_doctor_checks.net.cloudflare import CloudflareAnswer, classify_cloudflare
-
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE, KEY_INFO
+from cborg_doctor.probes.cloudflare import CloudflareAnswer, classify_cloudflare
 from cborg_doctor.timeouts import Timeouts
 
 from .account import BUDGET_EXCEEDED, budget_exceeded, money
