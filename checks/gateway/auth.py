@@ -13,9 +13,9 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.cborg import KEY_PAGE, length_hint
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
+from cborg_doctor.probes.gatewayanswer import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 
 from .account import day, days_until, expired_on, tidy_times
-from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 from .gate import IP_NOT_ALLOWED, ip_not_allowed
 from .request import Reply, Window, call
 

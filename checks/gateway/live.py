@@ -14,11 +14,7 @@ from typing import Any
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE, KEY_INFO
 from cborg_doctor.probes.cloudflare import CloudflareAnswer, classify_cloudflare
-from cborg_doctor.timeouts import Timeouts
-
-from .account import BUDGET_EXCEEDED, budget_exceeded, money
-from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
-from .classify import (
+from cborg_doctor.probes.gatewayanswer import (
     ErrorKind,
     GatewayError,
     ModelEntry,
@@ -30,6 +26,10 @@ from .classify import (
     parse_stream,
     retry_after_seconds,
 )
+from cborg_doctor.timeouts import Timeouts
+
+from .account import BUDGET_EXCEEDED, budget_exceeded, money
+from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .gate import IP_NOT_ALLOWED
 from .models import lookup
 from .request import Reply, Window, call
