@@ -46,7 +46,7 @@ a short *kind* that the checks turn into a finding code. The map::
 The kinds are the `Kind` enum, whose members are their own strings, so results stay
 plain data (JSON, reports, tests). Which code a kind becomes is decided by the check
 family that owns the code, next to its codes (``checks/net/dns.py`` DNS_CODE,
-``checks/net/tcp.py`` TCP_CODE, TLS_CODE below).
+``checks/net/tcp.py`` TCP_CODE, ``checks/net/tls.py`` TLS_CODE).
 ``NETWORK_DOWN`` is not an exception's kind: ``checks/net/offline.py`` decides it from
 the interfaces and routes when a lookup or every connection fails.
 """
@@ -117,16 +117,9 @@ _VERIFY_KIND = MappingProxyType({
     62: Kind.HOSTNAME,
 })
 
-# Which finding code each TLS kind becomes (the tls check's codes).
-TLS_CODE = MappingProxyType({
-    Kind.UNTRUSTED: "TLS_UNTRUSTED",
-    Kind.HOSTNAME: "TLS_HOSTNAME_MISMATCH",
-    Kind.EXPIRED: "TLS_EXPIRED",
-    Kind.NOT_YET_VALID: "TLS_CLOCK_SKEW",
-    Kind.TLS_TIMEOUT: "TLS_TIMEOUT",
-    Kind.TIMEOUT: "TLS_TIMEOUT",
-    Kind.CA_STRICT: "TLS_CA_NOT_STRICT",
-})
+# The kinds a TLS handshake fails with (each one a code of the tls check, TLS_CODE there).
+TLS_KINDS = frozenset({Kind.UNTRUSTED, Kind.HOSTNAME, Kind.EXPIRED, Kind.NOT_YET_VALID,
+                       Kind.TLS_TIMEOUT, Kind.CA_STRICT})
 
 
 def chain(exc: BaseException | None) -> Iterator[BaseException]:
