@@ -7,6 +7,7 @@
     CBORG_HOST        api.cborg.lbl.gov (behind Cloudflare)
     LOCAL_ONLY_HOST   api-local.cborg.lbl.gov (LBLnet and the VPN only)
     KEY_PAGE          https://api.cborg.lbl.gov/key/manage (keys, IP authorization)
+    CBORG_KEY_LENGTH  25 ("sk-" + 22; MIN_KEY_LENGTH 20 is "cut short")
     HELPDESK          scienceit@lbl.gov
     LBL_RANGES        128.3.0.0/16, 131.243.0.0/16, 2620:83:8000::/48
 
@@ -47,3 +48,20 @@ def is_lbl_address(address: str) -> bool:
     except ValueError:
         return False
     return any(ip.version == net.version and ip in net for net in LBL_RANGES)
+
+
+# LiteLLM (and so CBorg) makes keys as "sk-" + secrets.token_urlsafe(16): 3 + 22 characters
+# (litellm/proxy/management_endpoints/key_management_endpoints.py, LENGTH_OF_LITELLM_GENERATED_KEY).
+CBORG_KEY_LENGTH = 25
+MIN_KEY_LENGTH = 20
+
+
+def length_hint(key: str) -> str:
+    """Why a rejected key may be damaged, from its length or prefix; "" when it looks normal."""
+    text = key.strip().strip("'\"“”‘’")
+    if text and not text.startswith("sk-"):
+        return "it does not start with `sk-` as CBorg keys do: probably another service's token"
+    if len(text) < MIN_KEY_LENGTH:
+        return (f"it is {len(text)} characters; CBorg keys are {CBORG_KEY_LENGTH}: "
+                "probably cut short")
+    return ""

@@ -14,9 +14,9 @@ starts it afterwards: nobody polls for a fact.
     REACHABLE_IPV4     net.ipv4                 list[str]: addresses that accepted TCP
     REACHABLE_IPV6     net.ipv6                 list[str]
     EGRESS_ADDRESSES   egress                   {"ipv4": str | None, "ipv6": str | None}
-    KEY_INFO           auth                     gateway.classify.KeyInfo | None
-    AUTH_ERRORS        auth                     list[gateway.classify.GatewayError]
-    CATALOGUE          models                   list[gateway.classify.ModelEntry]
+    KEY_INFO           auth                     gatewayanswer.KeyInfo | None
+    AUTH_ERRORS        auth                     list[gatewayanswer.GatewayError]
+    CATALOGUE          models                   list[gatewayanswer.ModelEntry]
     GATEWAY_STALLED_AT any gateway request      float: monotonic time the first stall began
     CLIENT_SETUPS      config.clients           list[clients.model.ClientEntry] meant for CBorg
     CLIENT_ROOTS       config.clients           clients.files.Roots: how it showed paths
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     from cborg_doctor_checks.clients.files import Roots
     from cborg_doctor_checks.clients.model import ClientEntry
-    from cborg_doctor_checks.gateway.classify import GatewayError, KeyInfo, ModelEntry
 
+    from .probes.gatewayanswer import GatewayError, KeyInfo, ModelEntry
     from .probes.proxy import ProxyDecision
 
 T = TypeVar("T")

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from .atomicfile import replace_atomically
 from .options import ReportFormat
 
 
@@ -110,14 +111,4 @@ def default_report_path(env: Mapping[str, str], now: datetime | None = None) -> 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: whole or not at all."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    replace_atomically(path, text.encode("utf-8"))

@@ -231,24 +231,34 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session", name="litellm_proxy")
-def litellm_proxy_fixture(request: pytest.FixtureRequest,
-                          tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
-    """A running LiteLLM proxy on a free loopback port, started once per session (kept in
-    the pytest config's stash, so every test module shares it) and stopped at the end."""
-    running = request.config.stash.get(_STASH, None)
+def session_proxy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                  key: pytest.StashKey[_Running], folder: str, master_key: str = MASTER_KEY,
+                  custom_auth: bool = True) -> LiteLLMProxy:
+    """A LiteLLM proxy started once per session (kept in the pytest config's stash under
+    `key`, so every test module shares it) and stopped at the end; fails the test when it
+    could not start."""
+    running = request.config.stash.get(key, None)
     if running is None:
         try:
-            proc, proxy = start_proxy(tmp_path_factory.mktemp("litellm"))
+            proc, proxy = start_proxy(tmp_path_factory.mktemp(folder), master_key=master_key,
+                                      custom_auth=custom_auth)
         except RuntimeError as exc:
             running = _Running(None, str(exc))
         else:
             running = _Running(proxy, None)
             request.config.add_cleanup(lambda: stop(proc))
-        request.config.stash[_STASH] = running
+        request.config.stash[key] = running
     if running.proxy is None:
         pytest.fail(f"LiteLLM could not be started: {running.failure}")
     return running.proxy
+
+
+@pytest.fixture(scope="session", name="litellm_proxy")
+def litellm_proxy_fixture(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
+    """A running LiteLLM proxy on a free loopback port, started once per session (kept in
+    the pytest config's stash, so every test module shares it) and stopped at the end."""
+    return session_proxy(request, tmp_path_factory, _STASH, "litellm")
 
 
 _MASTER_STASH = pytest.StashKey["_Running"]()
@@ -259,17 +269,5 @@ def litellm_master_proxy_fixture(request: pytest.FixtureRequest,
                                  tmp_path_factory: pytest.TempPathFactory) -> LiteLLMProxy:
     """Stock LiteLLM as its quick start sets it up: master key sk-1234, no database, no
     custom auth. Started once per session like `litellm_proxy`."""
-    running = request.config.stash.get(_MASTER_STASH, None)
-    if running is None:
-        try:
-            proc, proxy = start_proxy(tmp_path_factory.mktemp("litellm-master"),
-                                      master_key=WEAK_MASTER_KEY, custom_auth=False)
-        except RuntimeError as exc:
-            running = _Running(None, str(exc))
-        else:
-            running = _Running(proxy, None)
-            request.config.add_cleanup(lambda: stop(proc))
-        request.config.stash[_MASTER_STASH] = running
-    if running.proxy is None:
-        pytest.fail(f"LiteLLM could not be started: {running.failure}")
-    return running.proxy
+    return session_proxy(request, tmp_path_factory, _MASTER_STASH, "litellm-master",
+                         master_key=WEAK_MASTER_KEY, custom_auth=False)

@@ -8,6 +8,7 @@ import pytest
 from cborg_doctor_checks.config import base_url as config_base_url
 from cborg_doctor_checks.config import key as config_key
 
+from cborg_doctor.cborg import length_hint
 from cborg_doctor.context import RunContext
 from cborg_doctor.options import Options
 from cborg_doctor.secrets import resolve_key
@@ -70,7 +71,7 @@ def test_an_unusual_key_is_only_a_warning_the_gateway_decides(raw: str, problem:
     ],
 )
 def test_length_hint_for_a_rejected_key(raw: str, hint: str) -> None:
-    found = config_key.length_hint(raw)
+    found = length_hint(raw)
     assert (hint in found) if hint else found == ""
 
 

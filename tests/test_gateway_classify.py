@@ -6,7 +6,10 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from cborg_doctor_checks.gateway.classify import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cborg_doctor.probes.gatewayanswer import (
     ErrorKind,
     ModelEntry,
     alias_target,
@@ -23,8 +26,6 @@ from cborg_doctor_checks.gateway.classify import (
     parse_user_info,
     retry_after_seconds,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def err(message: str, type_: str | None = None, code: str = "401") -> dict:

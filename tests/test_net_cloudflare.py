@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.net.cloudflare import classify_cloudflare
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cborg_doctor.probes.cloudflare import classify_cloudflare
 from tests import netfixtures as nf
 from tests.doctor import run_doctor
 

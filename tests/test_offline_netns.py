@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cborg_doctor_checks.platform.vpn import running_clients
 
 from cborg_doctor.osfacts import LiveOSFacts
+from cborg_doctor.vpnclients import running_clients
 
 from . import netfixtures as nf
 from . import test_network_netns

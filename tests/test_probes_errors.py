@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cborg_doctor_checks.net.tls import TLS_CODE
 
 from cborg_doctor.probes import errors
 from cborg_doctor.probes.tls import decode_der, peer_cert_from_dict
@@ -49,7 +50,7 @@ def test_socket_errors(exc: OSError, kind: str) -> None:
 def test_certificate_errors_by_verify_code(code: int, kind: str, finding: str) -> None:
     exc = _verify_error(code, "some text")
     assert errors.classify_ssl_error(exc) == kind
-    assert errors.TLS_CODE[kind] == finding
+    assert TLS_CODE[kind] == finding
 
 
 def test_httpx_errors_are_classified_through_their_cause() -> None:
@@ -78,7 +79,7 @@ def test_the_map_in_the_docstring_names_every_code() -> None:
     from cborg_doctor_checks.net.tcp import TCP_CODE
 
     doc = errors.__doc__ or ""
-    for code in {*TCP_CODE.values(), *DNS_CODE.values(), *errors.TLS_CODE.values()}:
+    for code in {*TCP_CODE.values(), *DNS_CODE.values(), *TLS_CODE.values()}:
         assert code in doc
     for kind in DNS_CODE:
         assert kind == "network_down" or f" {kind} " in doc

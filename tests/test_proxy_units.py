@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trustme
 from cborg_doctor_checks.net import proxied
-from cborg_doctor_checks.net.tls import non_strict_in_chain, strict_finding
+from cborg_doctor_checks.net.tls import TLS_CODE, non_strict_in_chain, strict_finding
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -148,7 +148,7 @@ def test_strict_python_rejection_is_its_own_kind() -> None:
     error.verify_code = 89
     error.verify_message = "Basic Constraints of CA cert not marked critical"
     assert errors.classify_ssl_error(error) == "ca_strict"
-    assert errors.TLS_CODE["ca_strict"] == "TLS_CA_NOT_STRICT"
+    assert TLS_CODE["ca_strict"] == "TLS_CA_NOT_STRICT"
 
 
 def test_the_non_strict_ca_is_found_in_the_clients_bundle(tmp_path: Path) -> None:

@@ -20,16 +20,15 @@ it has changed since; then it renames the journal ``journal.undone.json``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from ..atomicfile import replace_atomically
 from ..reportfiles import default_report_dir
 from .model import Change, sha256
 
@@ -82,21 +81,7 @@ def fixes_dir(env: Mapping[str, str]) -> Path:
 
 def write_bytes_atomic(path: Path, data: bytes, mode: int, uid: int | None, gid: int | None) -> None:
     """Temp file in the same folder, same mode and owner, fsync, rename: whole or not at all."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".cborg-doctor")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            if uid is not None and hasattr(os, "fchown"):
-                with contextlib.suppress(OSError):
-                    os.fchown(handle.fileno(), uid, gid if gid is not None else -1)
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    replace_atomically(path, data, mode=mode, uid=uid, gid=gid, suffix=".cborg-doctor")
 
 
 def planned_modes(change: Change, real: Path) -> tuple[int | None, int | None]:

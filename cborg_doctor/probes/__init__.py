@@ -11,7 +11,10 @@ module          what it does
                 redirects returned, body capped, time bounded, phase timings
 ``proxy``       which proxy the user's clients would use (httpx's rules)
 ``trust``       the CAs the clients trust, certifi, the OS store
-``errors``      exception → error kind → finding code (the map is its docstring)
+``errors``      exception → `Kind` (a str Enum; the map is its docstring)
+``cloudflare``  what a Cloudflare answer means and its fix (net.http, gateway.live)
+``gatewayanswer`` LiteLLM's answers as plain data: error kinds, key/model shapes
+                (the gateway checks, clients.paths)
 ``together``    run a few bounded probes at once (optionally with one timeout for all)
 ``family``      which IP family an address is (4/6, ipv4/IPv4, AF_INET/AF_INET6)
 ``route``       route lookups (platform checks)

@@ -43,9 +43,10 @@ a short *kind* that the checks turn into a finding code. The map::
                                                                          HTTP_PROXY_DENIED
       httpx.UnsupportedProtocol, InvalidURL                invalid       (config.base_url)
 
-The kinds are plain strings so results stay plain data (JSON, reports, tests). Which
-code a kind becomes is decided by the check family that owns the code, next to its
-codes (``checks/net/dns.py`` DNS_CODE, ``checks/net/tcp.py`` TCP_CODE, TLS_CODE below).
+The kinds are the `Kind` enum, whose members are their own strings, so results stay
+plain data (JSON, reports, tests). Which code a kind becomes is decided by the check
+family that owns the code, next to its codes (``checks/net/dns.py`` DNS_CODE,
+``checks/net/tcp.py`` TCP_CODE, ``checks/net/tls.py`` TLS_CODE).
 ``NETWORK_DOWN`` is not an exception's kind: ``checks/net/offline.py`` decides it from
 the interfaces and routes when a lookup or every connection fails.
 """
@@ -56,7 +57,48 @@ import errno
 import socket
 import ssl
 from collections.abc import Iterator
+from enum import Enum
 from types import MappingProxyType
+
+
+class Kind(str, Enum):
+    """What went wrong, as the table above names it. A `Kind` is its own string in every
+    way that reaches a user (``==``, hashing, ``str()``, f-strings, JSON), so results that
+    hold one stay plain data and the tables keyed by it accept the bare string too."""
+
+    # DNS
+    NXDOMAIN = "nxdomain"
+    NO_ANSWER = "no_answer"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    REFUSED_DNS = "refused_dns"
+    DNS_CLOSED = "dns_closed"
+    DNS_UNREACHABLE = "dns_unreachable"
+    NO_NAMESERVER = "no_nameserver"
+    DNS = "dns"
+    # TCP
+    REFUSED = "refused"
+    NO_ROUTE = "no_route"
+    RESET = "reset"
+    FAILED = "failed"
+    # TLS
+    UNTRUSTED = "untrusted"
+    HOSTNAME = "hostname"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    CA_STRICT = "ca_strict"
+    TLS = "tls"
+    TLS_TIMEOUT = "tls_timeout"
+    # HTTP
+    TOO_SLOW = "too_slow"
+    PROTOCOL = "protocol"
+    PROXY = "proxy"
+    INVALID = "invalid"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+    __hash__ = str.__hash__
+
 
 NO_ROUTE_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -65,26 +107,19 @@ RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 
 # OpenSSL X509_V_ERR_* numbers that ssl.SSLCertVerificationError carries.
 _VERIFY_KIND = MappingProxyType({
-    2: "untrusted",  # unable to get issuer certificate
-    9: "not_yet_valid",
-    10: "expired",
-    18: "untrusted",  # self-signed leaf
-    19: "untrusted",  # self-signed certificate in chain
-    20: "untrusted",  # unable to get local issuer certificate
-    21: "untrusted",  # unable to verify the first certificate
-    62: "hostname",
+    2: Kind.UNTRUSTED,  # unable to get issuer certificate
+    9: Kind.NOT_YET_VALID,
+    10: Kind.EXPIRED,
+    18: Kind.UNTRUSTED,  # self-signed leaf
+    19: Kind.UNTRUSTED,  # self-signed certificate in chain
+    20: Kind.UNTRUSTED,  # unable to get local issuer certificate
+    21: Kind.UNTRUSTED,  # unable to verify the first certificate
+    62: Kind.HOSTNAME,
 })
 
-# Which finding code each TLS kind becomes (the tls check's codes).
-TLS_CODE = MappingProxyType({
-    "untrusted": "TLS_UNTRUSTED",
-    "hostname": "TLS_HOSTNAME_MISMATCH",
-    "expired": "TLS_EXPIRED",
-    "not_yet_valid": "TLS_CLOCK_SKEW",
-    "tls_timeout": "TLS_TIMEOUT",
-    "timeout": "TLS_TIMEOUT",
-    "ca_strict": "TLS_CA_NOT_STRICT",
-})
+# The kinds a TLS handshake fails with (each one a code of the tls check, TLS_CODE there).
+TLS_KINDS = frozenset({Kind.UNTRUSTED, Kind.HOSTNAME, Kind.EXPIRED, Kind.NOT_YET_VALID,
+                       Kind.TLS_TIMEOUT, Kind.CA_STRICT})
 
 
 def chain(exc: BaseException | None) -> Iterator[BaseException]:
@@ -96,68 +131,68 @@ def chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def classify_os_error(exc: BaseException) -> str:
+def classify_os_error(exc: BaseException) -> Kind:
     """A socket-level error's kind."""
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "timeout"
+        return Kind.TIMEOUT
     if isinstance(exc, ConnectionRefusedError):
-        return "refused"
+        return Kind.REFUSED
     if isinstance(exc, socket.gaierror):
         return classify_gai_error(exc)
     if isinstance(exc, OSError):
         if exc.errno in NO_ROUTE_ERRNOS:
-            return "no_route"
+            return Kind.NO_ROUTE
         if exc.errno in RESET_ERRNOS or isinstance(exc, ConnectionResetError):
-            return "reset"
-    return "failed"
+            return Kind.RESET
+    return Kind.FAILED
 
 
-def classify_gai_error(exc: socket.gaierror) -> str:
+def classify_gai_error(exc: socket.gaierror) -> Kind:
     """getaddrinfo's EAI_* number → kind. EAI_AGAIN ("Temporary failure in name
     resolution") is glibc's answer for every unreachable, refusing or silent name server,
     so it stays the vague ``dns`` that a direct query or the routes then explain."""
     number = exc.errno
     if number == socket.EAI_NONAME:
-        return "nxdomain"
+        return Kind.NXDOMAIN
     if number in (getattr(socket, "EAI_NODATA", None), getattr(socket, "EAI_ADDRFAMILY", None)):
-        return "no_answer"
-    return "dns"
+        return Kind.NO_ANSWER
+    return Kind.DNS
 
 
 # The order in which one query's failures name the lookup's kind: an answer from a
 # server (SERVFAIL, REFUSED) says more than silence or a missing route.
-_SERVER_KINDS = ("servfail", "refused_dns", "dns_closed", "dns_unreachable", "timeout", "dns")
+_SERVER_KINDS = (Kind.SERVFAIL, Kind.REFUSED_DNS, Kind.DNS_CLOSED, Kind.DNS_UNREACHABLE, Kind.TIMEOUT, Kind.DNS)
 
 
-def classify_dns_error(exc: BaseException) -> str:
+def classify_dns_error(exc: BaseException) -> Kind:
     """A dnspython exception's kind (see the table above)."""
     import dns.exception
     import dns.resolver
 
     if isinstance(exc, dns.resolver.NXDOMAIN):
-        return "nxdomain"
+        return Kind.NXDOMAIN
     if isinstance(exc, dns.resolver.NoAnswer):
-        return "no_answer"
+        return Kind.NO_ANSWER
     if isinstance(exc, dns.resolver.NoResolverConfiguration):
-        return "no_nameserver"
+        return Kind.NO_NAMESERVER
     if isinstance(exc, dns.resolver.NoNameservers):
         kinds = [kind for _, kind in server_errors(exc)]
-        return next((k for k in _SERVER_KINDS if k in kinds), "servfail")
+        return next((k for k in _SERVER_KINDS if k in kinds), Kind.SERVFAIL)
     if isinstance(exc, dns.exception.Timeout):
-        return "timeout"
+        return Kind.TIMEOUT
     if isinstance(exc, OSError):
         return dns_socket_kind(exc)
-    return "dns"
+    return Kind.DNS
 
 
-def dns_socket_kind(exc: BaseException) -> str:
+def dns_socket_kind(exc: BaseException) -> Kind:
     """A socket error met while talking to a name server."""
     kind = classify_os_error(exc)
-    return {"refused": "dns_closed", "no_route": "dns_unreachable", "timeout": "timeout"}.get(
-        kind, "dns")
+    return {Kind.REFUSED: Kind.DNS_CLOSED, Kind.NO_ROUTE: Kind.DNS_UNREACHABLE,
+            Kind.TIMEOUT: Kind.TIMEOUT}.get(kind, Kind.DNS)
 
 
-def server_errors(exc: BaseException) -> list[tuple[str, str]]:
+def server_errors(exc: BaseException) -> list[tuple[str, Kind]]:
     """(server, kind) for each attempt dnspython recorded in NoNameservers/LifetimeTimeout."""
     import dns.rcode
 
@@ -170,15 +205,15 @@ def server_errors(exc: BaseException) -> list[tuple[str, str]]:
         rcode = getattr(answer, "rcode", None)
         code = rcode() if callable(rcode) else None
         if code == dns.rcode.REFUSED:
-            kind = "refused_dns"
+            kind = Kind.REFUSED_DNS
         elif code == dns.rcode.SERVFAIL:
-            kind = "servfail"
+            kind = Kind.SERVFAIL
         elif isinstance(error, OSError):
             kind = dns_socket_kind(error)
         elif error is not None and "Timeout" in type(error).__name__:
-            kind = "timeout"
+            kind = Kind.TIMEOUT
         else:
-            kind = "dns"
+            kind = Kind.DNS
         found.append((_server_text(server), kind))
     return found
 
@@ -192,16 +227,16 @@ def _server_text(server: str) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
-def classify_ssl_error(exc: ssl.SSLError) -> str:
+def classify_ssl_error(exc: ssl.SSLError) -> Kind:
     """A TLS error's kind; certificate problems are told apart by OpenSSL's verify code."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         if "basic constraints" in str(exc.verify_message or "").lower():
-            return "ca_strict"  # VERIFY_X509_STRICT (Python >= 3.13): the CA's, not the issuer's
-        return _VERIFY_KIND.get(exc.verify_code, "untrusted")
-    return "tls"
+            return Kind.CA_STRICT  # VERIFY_X509_STRICT (Python >= 3.13): the CA's, not the issuer's
+        return _VERIFY_KIND.get(exc.verify_code, Kind.UNTRUSTED)
+    return Kind.TLS
 
 
-def classify(exc: BaseException, *, phase: str = "") -> str:
+def classify(exc: BaseException, *, phase: str = "") -> Kind:
     """Any probe exception's kind. `phase` ("connect", "tls", "read") breaks ties for timeouts."""
     names = [type(item).__name__ for item in chain(exc)]
     for item in chain(exc):
@@ -209,23 +244,23 @@ def classify(exc: BaseException, *, phase: str = "") -> str:
             return classify_ssl_error(item)
     outer = type(exc).__name__
     if outer in ("ConnectTimeout", "PoolTimeout"):
-        return "tls_timeout" if phase == "tls" else "timeout"
+        return Kind.TLS_TIMEOUT if phase == "tls" else Kind.TIMEOUT
     if outer in ("ReadTimeout", "WriteTimeout"):
-        return "timeout"
+        return Kind.TIMEOUT
     if outer == "ProxyError":
-        return "proxy"
+        return Kind.PROXY
     if outer in ("UnsupportedProtocol", "InvalidURL"):
-        return "invalid"
+        return Kind.INVALID
     for item in chain(exc):
         if isinstance(item, OSError) and not isinstance(item, ssl.SSLError):
             kind = classify_os_error(item)
-            if kind != "failed":
+            if kind != Kind.FAILED:
                 return kind
     if any(n in ("RemoteProtocolError", "LocalProtocolError", "ProtocolError") for n in names):
-        return "protocol"
+        return Kind.PROTOCOL
     if any("Timeout" in n for n in names):
-        return "timeout"
-    return "failed"
+        return Kind.TIMEOUT
+    return Kind.FAILED
 
 
 def describe(exc: BaseException) -> str:

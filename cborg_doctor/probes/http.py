@@ -433,7 +433,7 @@ class _Call:
             code = text.split(" ", 1)[0]
             proxy_status = int(code) if code.isdigit() else None
             return "proxy", "proxy", f"the proxy answered CONNECT with {text}"[:200], proxy_status
-        if kind in errors.TLS_CODE and kind not in ("timeout",):
+        if kind in errors.TLS_KINDS:
             if kind == "tls_timeout":
                 return "timeout", kind, f"the TLS handshake did not finish in {self.timeout:.3g} s", None
             return "tls", kind, errors.describe(exc), None

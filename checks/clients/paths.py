@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CLIENT_ROOTS, CLIENT_SETUPS
 from cborg_doctor.probes import http
+from cborg_doctor.probes.gatewayanswer import classify_error
 from cborg_doctor.secrets import ApiKey
 from cborg_doctor.target import parse_target
 
@@ -171,8 +172,6 @@ def _send(ctx: RunContext, item: Plan, timeout: float) -> http.HttpResult:
 
 
 def _said(result: http.HttpResult) -> str:
-    from cborg_doctor_checks.gateway.classify import classify_error
-
     if result.status is None:
         return f"{result.error or 'no answer'}: {result.detail}".strip(": ")
     if 200 <= result.status < 300:

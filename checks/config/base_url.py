@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.fixes.remedies import SDK_BASE_URL
+from cborg_doctor.shared_codes import BASE_URL_PATH
 from cborg_doctor.target import (
     DEFAULT_BASE_URL,
     Target,
@@ -44,19 +45,6 @@ BASE_URL_INSECURE = Code(
         "Plain http is only safe to a proxy on this machine (127.0.0.1), such as cborg-client.",
     ),
     explain="Keys are sent only over HTTPS, or over plain HTTP to a loopback address.",
-)
-BASE_URL_PATH = Code(
-    "BASE_URL_PATH",
-    Severity.WARN,
-    "The base URL {url} has the path {path!r}; clients append /chat/completions "
-    "themselves, so requests go to {example} (the models check tries {models_url}).",
-    fix=(
-        "Use this base URL instead: {suggested}",
-    ),
-    explain="OpenAI-compatible clients add the endpoint (/chat/completions, /models) to the "
-    "base URL; a base URL that already ends in an endpoint gives 404s. config.base_url only "
-    "warns about an unusual path; the models check requests {base_url}/models with the key, "
-    "as the OpenAI SDK does, and fails when that URL does not answer with a model list.",
 )
 BASE_URL_OPENAI = Code(
     "BASE_URL_OPENAI",

@@ -7,7 +7,7 @@ OPENAI_API_KEY) and says precisely what is wrong with its shape.
 from __future__ import annotations
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.cborg import KEY_PAGE
+from cborg_doctor.cborg import CBORG_KEY_LENGTH, KEY_PAGE, MIN_KEY_LENGTH
 from cborg_doctor.fixes.remedies import CLEAN_KEY
 
 KEY_MISSING = Code(
@@ -63,23 +63,6 @@ KEY_SOURCES_DIFFER = Code(
     ),
     explain="Two different keys are set; which one a tool uses depends on the tool.",
 )
-
-# LiteLLM (and so CBorg) makes keys as "sk-" + secrets.token_urlsafe(16): 3 + 22 characters
-# (litellm/proxy/management_endpoints/key_management_endpoints.py, LENGTH_OF_LITELLM_GENERATED_KEY).
-CBORG_KEY_LENGTH = 25
-MIN_KEY_LENGTH = 20
-
-
-def length_hint(key: str) -> str:
-    """Why a rejected key may be damaged, from its length or prefix; "" when it looks normal."""
-    text = key.strip().strip("'\"“”‘’")
-    if text and not text.startswith("sk-"):
-        return "it does not start with `sk-` as CBorg keys do: probably another service's token"
-    if len(text) < MIN_KEY_LENGTH:
-        return (f"it is {len(text)} characters; CBorg keys are {CBORG_KEY_LENGTH}: "
-                "probably cut short")
-    return ""
-
 
 def shape_problems(raw: str, source: str) -> list[Finding]:
     """Everything wrong with the key's text, each as its own finding.

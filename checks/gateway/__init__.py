@@ -1,9 +1,9 @@
 """The gateway and account checks: `auth`, `budget`, `models`, `live` (one module each).
 
 They talk to the LiteLLM proxy behind CBorg through `request.call` (bounded by
-`request.Window`) and read its answers with the pure functions of `classify`;
-`gate` (IP authorization) and `account` (budget, money, who) hold what several
-of them raise.
+`request.Window`) and read its answers with the pure functions of
+`cborg_doctor.probes.gatewayanswer`; `gate` (IP authorization) and `account`
+(budget, money, who) hold what several of them raise.
 """
 
 from __future__ import annotations

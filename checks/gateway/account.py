@@ -8,8 +8,7 @@ from datetime import datetime, timezone
 from cborg_doctor.api import Code, Finding, RunContext, Severity
 from cborg_doctor.cborg import HELPDESK
 from cborg_doctor.facts import KEY_INFO
-
-from .classify import GatewayError
+from cborg_doctor.probes.gatewayanswer import GatewayError
 
 BUDGET_EXCEEDED = Code(
     "BUDGET_EXCEEDED",

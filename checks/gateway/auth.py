@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.cborg import KEY_PAGE
+from cborg_doctor.cborg import KEY_PAGE, length_hint
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.probes import proxy
+from cborg_doctor.probes.gatewayanswer import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 
 from .account import day, days_until, expired_on, tidy_times
-from .classify import ErrorKind, GatewayError, KeyInfo, as_datetime, parse_key_info
 from .gate import IP_NOT_ALLOWED, ip_not_allowed
 from .request import Reply, Window, call
 
@@ -105,8 +105,6 @@ def _shape_hint(ctx: RunContext) -> str:
 
 def _length_hint(ctx: RunContext) -> str:
     """The key-length heuristic, said only once the gateway has rejected the key."""
-    from cborg_doctor_checks.config.key import length_hint
-
     hint = length_hint(ctx.key.reveal()) if ctx.key is not None else ""
     return f"; {hint}" if hint else ""
 

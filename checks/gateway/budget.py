@@ -14,9 +14,9 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.cborg import HELPDESK, KEY_PAGE
 from cborg_doctor.facts import AUTH_ERRORS, KEY_INFO
 from cborg_doctor.formats.text import percent_text
+from cborg_doctor.probes.gatewayanswer import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
 
 from .account import BUDGET_EXCEEDED, budget_exceeded, day, identity, money
-from .classify import ErrorKind, GatewayError, KeyInfo, UserInfo, parse_user_info
 from .request import Window, call
 
 LOW_PERCENT = 90.0

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from cborg_doctor.api import Code, Finding, RunContext, Severity
 from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.facts import EGRESS_ADDRESSES
-
-from .classify import GatewayError
+from cborg_doctor.probes.gatewayanswer import GatewayError
 
 IP_NOT_ALLOWED = Code(
     "IP_NOT_ALLOWED",

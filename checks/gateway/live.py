@@ -11,15 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cborg_doctor_checks.net.cloudflare import CloudflareAnswer, classify_cloudflare
-
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE, KEY_INFO
-from cborg_doctor.timeouts import Timeouts
-
-from .account import BUDGET_EXCEEDED, budget_exceeded, money
-from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
-from .classify import (
+from cborg_doctor.probes.cloudflare import CloudflareAnswer, classify_cloudflare
+from cborg_doctor.probes.gatewayanswer import (
     ErrorKind,
     GatewayError,
     ModelEntry,
@@ -31,6 +26,10 @@ from .classify import (
     parse_stream,
     retry_after_seconds,
 )
+from cborg_doctor.timeouts import Timeouts
+
+from .account import BUDGET_EXCEEDED, budget_exceeded, money
+from .auth import KEY_BLOCKED, KEY_EXPIRED, KEY_INVALID, UNRESTRICTED, error_finding
 from .gate import IP_NOT_ALLOWED
 from .models import lookup
 from .request import Reply, Window, call

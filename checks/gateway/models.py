@@ -10,14 +10,13 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from cborg_doctor_checks.config.base_url import BASE_URL_PATH
-
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import CATALOGUE
+from cborg_doctor.probes.gatewayanswer import ModelEntry, alias_target, parse_model_info, parse_model_list
 from cborg_doctor.registry import closest
+from cborg_doctor.shared_codes import BASE_URL_PATH
 
 from .account import money
-from .classify import ModelEntry, alias_target, parse_model_info, parse_model_list
 from .request import Reply, Window, call
 
 # Models that add CBorg's system prompt, and the same kind of model without it.

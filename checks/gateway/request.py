@@ -17,8 +17,7 @@ from typing import Any
 from cborg_doctor.api import RunContext
 from cborg_doctor.facts import GATEWAY_STALLED_AT
 from cborg_doctor.probes import http
-
-from .classify import GatewayError, classify_error
+from cborg_doctor.probes.gatewayanswer import GatewayError, classify_error
 
 
 @dataclass(frozen=True)

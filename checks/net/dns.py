@@ -20,6 +20,7 @@ from cborg_doctor.findings import fill
 from cborg_doctor.options import parse_nameserver
 from cborg_doctor.osfacts import for_context
 from cborg_doctor.probes import proxy, resolve
+from cborg_doctor.probes.errors import Kind
 from cborg_doctor.probes.http import prefetch_httpx
 from cborg_doctor.probes.together import together
 from cborg_doctor.target import LOCAL_ONLY_HOST, is_cborg_host, is_ip_literal, is_loopback
@@ -171,15 +172,15 @@ CODES = (DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILED, DNS_NO_IPV6, DNS_NO_IPV4, DNS_IN
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
 # Which code each lookup kind (cborg_doctor.probes.errors) becomes.
 DNS_CODE = MappingProxyType({
-    "nxdomain": "DNS_NXDOMAIN",
-    "timeout": "DNS_TIMEOUT",
-    "servfail": "DNS_FAILED",
-    "refused_dns": "DNS_FAILED",
-    "dns_closed": "DNS_FAILED",
-    "dns_unreachable": "DNS_FAILED",
-    "no_nameserver": "DNS_FAILED",
-    "dns": "DNS_FAILED",
-    "network_down": "NETWORK_DOWN",
+    Kind.NXDOMAIN: "DNS_NXDOMAIN",
+    Kind.TIMEOUT: "DNS_TIMEOUT",
+    Kind.SERVFAIL: "DNS_FAILED",
+    Kind.REFUSED_DNS: "DNS_FAILED",
+    Kind.DNS_CLOSED: "DNS_FAILED",
+    Kind.DNS_UNREACHABLE: "DNS_FAILED",
+    Kind.NO_NAMESERVER: "DNS_FAILED",
+    Kind.DNS: "DNS_FAILED",
+    "network_down": "NETWORK_DOWN",  # not an exception's kind: offline.py decides it
 })
 _REASONS = MappingProxyType({
     "servfail": "{who} answered SERVFAIL",

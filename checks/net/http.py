@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from cborg_doctor.api import Cause, Check, Code, Finding, Outcome, RunContext, Severity
-from cborg_doctor.probes import proxy
+from cborg_doctor.probes import cloudflare, proxy
+from cborg_doctor.probes.cloudflare import CloudflareAnswer, classify_cloudflare
 from cborg_doctor.probes.http import HttpResult, request
 
-from . import cloudflare
-from .cloudflare import CloudflareAnswer, classify_cloudflare
 from .proxied import HTTP_PROXY_AUTH, HTTP_PROXY_DENIED, auth_finding, denied_finding
 
 PATH = "/health/liveliness"

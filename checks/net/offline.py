@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from cborg_doctor.api import Cause, Code, Finding, RunContext, Severity
 from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
+from cborg_doctor.vpnclients import find_tunnels, running_clients
 
 # Stand-ins for "anywhere outside this network" (documentation ranges: only a default
 # route covers them). Only their routes are looked up; no packet is ever sent to them.
@@ -149,8 +150,6 @@ def _bring_up(found: Offline) -> str:
 
 
 def vpn_state(facts: OSFacts, snap: Snapshot) -> tuple[list[str], list[str]]:
-    from ..platform.vpn import find_tunnels, running_clients
-
     clients = running_clients(snap.processes or ())
     tunnels = find_tunnels(facts, snap, clients, set(), None)
     return [c.name for c in clients], [t.interface.name for t in tunnels]

@@ -17,6 +17,7 @@ from cborg_doctor.api import Check, Code, Finding, Outcome, RootCause, RunContex
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.facts import reachable as reachable_fact
 from cborg_doctor.probes import proxy, resolve, tcp
+from cborg_doctor.probes.errors import Kind
 from cborg_doctor.probes.family import family as ip_family
 from cborg_doctor.shellfiles import where_set
 
@@ -110,8 +111,8 @@ IPV4_BROKEN = Code(
 )
 CODES = (TCP_REFUSED, TCP_TIMEOUT, NO_ROUTE, IPV6_BROKEN, IPV4_BROKEN)
 # Which code each connect kind (cborg_doctor.probes.errors) becomes.
-TCP_CODE = MappingProxyType({"refused": "TCP_REFUSED", "timeout": "TCP_TIMEOUT",
-                             "no_route": "NO_ROUTE"})
+TCP_CODE = MappingProxyType({Kind.REFUSED: "TCP_REFUSED", Kind.TIMEOUT: "TCP_TIMEOUT",
+                             Kind.NO_ROUTE: "NO_ROUTE"})
 _BY_NAME = MappingProxyType({code.code: code for code in CODES})
 _PROBLEM = MappingProxyType({"timeout": "no answer (dropped)", "refused": "refused", "no_route": "no route",
             "reset": "reset", "failed": "failed"})

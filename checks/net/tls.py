@@ -12,12 +12,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.facts import PROXY_ADDRESSES
 from cborg_doctor.fixes.remedies import CA_BUNDLE
 from cborg_doctor.probes import interception, proxy, resolve, trust
+from cborg_doctor.probes.errors import Kind
 from cborg_doctor.probes.http import reachable
 from cborg_doctor.probes.tls import PeerCert, TlsResult, decode_der, handshake
 from cborg_doctor.probes.together import together
@@ -170,6 +172,16 @@ TLS_CA_NOT_STRICT = Code(
 )
 CODES = (TLS_UNTRUSTED, TLS_INTERCEPTED, TLS_HOSTNAME_MISMATCH, TLS_EXPIRED, TLS_CLOCK_SKEW,
          TLS_NOT_YET_VALID, TLS_TIMEOUT, TLS_FAILED, TLS_CA_NOT_STRICT)
+# Which finding code each TLS kind becomes (the tls check's codes).
+TLS_CODE = MappingProxyType({
+    Kind.UNTRUSTED: "TLS_UNTRUSTED",
+    Kind.HOSTNAME: "TLS_HOSTNAME_MISMATCH",
+    Kind.EXPIRED: "TLS_EXPIRED",
+    Kind.NOT_YET_VALID: "TLS_CLOCK_SKEW",
+    Kind.TLS_TIMEOUT: "TLS_TIMEOUT",
+    Kind.TIMEOUT: "TLS_TIMEOUT",
+    Kind.CA_STRICT: "TLS_CA_NOT_STRICT",
+})
 
 
 def interception_product(cert: PeerCert | None) -> interception.Product | None:

@@ -17,18 +17,16 @@ check repeats anyway. With ``--nameserver`` the doctor does not resolve here
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.cborg import KEY_PAGE, LBL_RANGES, is_lbl_address
 from cborg_doctor.facts import DNS_ADDRESSES
-from cborg_doctor.osfacts import Interface, OSFacts, Snapshot, for_context
+from cborg_doctor.osfacts import OSFacts, Snapshot, for_context
 from cborg_doctor.probes.route import LocalRoute
+from cborg_doctor.vpnclients import Tunnel, find_tunnels, running_clients
 
 from .wsl import detect as detect_wsl
-from .wsl import is_vpn_adapter, parse_adapters
+from .wsl import parse_adapters
 
 RANGES = ", ".join(str(n) for n in LBL_RANGES)
 
@@ -79,93 +77,6 @@ VPN_SPLIT_TUNNEL = Code(
     explain="A split-tunnel VPN carries only some destinations; the gateway's address is "
     "not among them, so requests reach CBorg from your local network's public address.",
 )
-
-
-@dataclass(frozen=True)
-class Client:
-    """A VPN client: its process names, interface name prefixes, adapter description words."""
-
-    name: str
-    processes: tuple[str, ...]
-    interfaces: tuple[str, ...] = ()
-    adapters: tuple[str, ...] = ()
-
-
-CLIENTS = (
-    Client("Cisco Secure Client (AnyConnect)",
-           ("vpnagentd", "acvpnagent", "vpnagent", "csc_vpnagent", "vpnui", "acvpnui", "csc_ui",
-            "cisco secure client", "cisco anyconnect secure mobility client"),
-           ("cscotun",), ("cisco anyconnect", "cisco secure client")),
-    Client("openconnect", ("openconnect",)),
-    Client("GlobalProtect", ("pangps", "pangpa", "gpd", "globalprotect"), ("gpd",),
-           ("pangp", "globalprotect")),
-    Client("WireGuard", ("wireguard", "wireguard-go"), ("wg",), ("wireguard",)),
-    Client("OpenVPN", ("openvpn", "openvpn-gui", "openvpnconnect", "openvpn connect",
-                       "openvpnserv"), (), ("tap-windows", "openvpn")),
-    Client("FortiClient", ("openfortivpn", "forticlient", "fortitray", "fortisslvpndaemon"), (),
-           ("fortinet", "fortissl")),
-    Client("Tailscale", ("tailscaled", "tailscale-ipn"), ("tailscale",), ("tailscale",)),
-)
-# Interface names that are tunnels on Linux and BSD; macOS utun* is handled apart.
-TUNNEL_PREFIXES = ("cscotun", "tun", "wg", "ppp", "gpd", "vpn", "tailscale", "ipsec")
-
-
-def _process_key(name: str) -> str:
-    return re.sub(r"\.exe$", "", name.strip().lower())
-
-
-def running_clients(processes: Iterable[str]) -> list[Client]:
-    names = {_process_key(p) for p in processes}
-    return [c for c in CLIENTS if names & set(c.processes)]
-
-
-@dataclass(frozen=True)
-class Tunnel:
-    interface: Interface
-    client: str
-
-
-def find_tunnels(
-    facts: OSFacts, snap: Snapshot, clients: list[Client], route_interfaces: set[str],
-    adapters: dict[str, dict[str, str]] | None,
-) -> list[Tunnel]:
-    """The VPN tunnels that are up and carry an address, named after their client."""
-    found = []
-    for interface in snap.interfaces or ():
-        if interface.up is False or not interface.routable():
-            continue
-        name = interface.name.lower()
-        client: str | None = None
-        if facts.system == "Windows":
-            adapter = (adapters or {}).get(interface.name)
-            text = f"{adapter['description']} {interface.name}" if adapter else interface.name
-            if adapter is None and "vpn" not in name:
-                continue
-            if adapter is not None and not is_vpn_adapter(adapter):
-                continue
-            client = _client_by(text.lower(), "adapters") or _first(clients)
-        elif facts.system == "Darwin" and name.startswith("utun"):
-            if not clients and interface.name not in route_interfaces:
-                continue
-            client = _first(clients)
-        elif name.startswith(TUNNEL_PREFIXES):
-            client = _client_by(name, "interfaces", prefix=True) or _first(clients)
-        else:
-            continue
-        found.append(Tunnel(interface, client or "A VPN"))
-    return found
-
-
-def _client_by(text: str, field: str, prefix: bool = False) -> str | None:
-    for client in CLIENTS:
-        words = getattr(client, field)
-        if any(text.startswith(w) if prefix else w in text for w in words):
-            return client.name
-    return None
-
-
-def _first(clients: list[Client]) -> str | None:
-    return clients[0].name if clients else None
 
 
 def gateway_addresses(ctx: RunContext, facts: OSFacts) -> tuple[list[str], str]:

@@ -21,6 +21,7 @@ from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.fixes.remedies import WSLCONFIG as WSLCONFIG_REMEDY
 from cborg_doctor.osfacts import OSFacts, for_context
 from cborg_doctor.timeouts import Deadline
+from cborg_doctor.vpnclients import is_vpn_adapter
 
 from . import wslconfig
 
@@ -104,13 +105,6 @@ WIN10_STEPS = (
 )
 
 MODES = ("nat", "mirrored", "bridged", "virtioproxy", "none", "wsl1")
-VPN_ADAPTER_WORDS = (
-    "cisco anyconnect", "cisco secure client", "pangp", "globalprotect", "wireguard",
-    "tap-windows", "openvpn", "fortinet", "fortissl", "juniper", "pulse secure", "ivanti",
-    "f5 ", "zscaler", "wintun", "check point", "sonicwall", "vpn",
-)
-
-
 @dataclass(frozen=True)
 class WslInfo:
     """What identifies WSL: version 1 or 2 (None if unclear) and the distro."""
@@ -303,11 +297,6 @@ def parse_adapters(text: str) -> list[dict[str, str]] | None:
             "status": str(status or ""),
         })
     return found
-
-
-def is_vpn_adapter(adapter: dict[str, str]) -> bool:
-    text = f" {adapter.get('description', '')} {adapter.get('name', '')} ".lower()
-    return any(word in text for word in VPN_ADAPTER_WORDS)
 
 
 def _settings_text(parsed: wslconfig.ParsedConfig | None) -> str:

@@ -10,22 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import (
-    CBORG_ROOT,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    KeyKind,
-    KeySource,
-    line_of,
-)
-from .common import (
-    ParseInput,
-    as_str,
-    env_base,
-    load_yaml,
-    make_entry,
-    top_dict,
-)
+from ..model import CBORG_ROOT, OPENAI_DEFAULT, ClientEntry, KeyKind, KeySource, line_of
+from .common import ParseInput, as_str, env_base, load_yaml, make_entry, top_dict
 
 _AIDER_REF = "delete openai-api-key from the file and add export OPENAI_API_KEY=" \
     '"$CBORG_API_KEY" to your shell profile (aider reads $OPENAI_API_KEY)'

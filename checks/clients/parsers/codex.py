@@ -14,23 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..model import (
-    CBORG_V1,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    KeyKind,
-    KeySource,
-    Wire,
-    line_of,
-)
-from .common import (
-    ParseInput,
-    as_dict,
-    as_str,
-    env_base,
-    load_toml,
-    make_entry,
-)
+from ..model import CBORG_V1, OPENAI_DEFAULT, ClientEntry, KeyKind, KeySource, Wire, line_of
+from .common import ParseInput, as_dict, as_str, env_base, load_toml, make_entry
 
 _CODEX_REF = 'env_key = "CBORG_API_KEY" in [model_providers.<id>], and delete ' \
     "experimental_bearer_token / the Authorization header"

@@ -13,21 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..model import (
-    CBORG_V1,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    Syntax,
-)
-from .common import (
-    ParseInput,
-    as_dict,
-    as_str,
-    load_json,
-    load_yaml,
-    make_entry,
-    top_dict,
-)
+from ..model import CBORG_V1, OPENAI_DEFAULT, ClientEntry, Syntax
+from .common import ParseInput, as_dict, as_str, load_json, load_yaml, make_entry, top_dict
 
 _CONTINUE_YAML_REF = "apiKey: ${{ secrets.CBORG_API_KEY }}, with CBORG_API_KEY=sk-... in " \
     "~/.continue/.env (chmod 600)"

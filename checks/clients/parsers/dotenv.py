@@ -6,18 +6,8 @@ from __future__ import annotations
 
 import re
 
-from ..model import (
-    CBORG_V1,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    KeyKind,
-    KeySource,
-    Syntax,
-)
-from .common import (
-    ParseInput,
-    make_entry,
-)
+from ..model import CBORG_V1, OPENAI_DEFAULT, ClientEntry, KeyKind, KeySource, Syntax
+from .common import ParseInput, make_entry
 
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 _DOTENV_BASES = ("CBORG_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_BASE", "AIDER_OPENAI_API_BASE")

@@ -6,23 +6,8 @@
 
 from __future__ import annotations
 
-from ..model import (
-    CBORG_V1,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    KeyKind,
-    KeySource,
-    line_of,
-)
-from .common import (
-    ParseInput,
-    as_dict,
-    as_str,
-    env_base,
-    load_json,
-    make_entry,
-    top_dict,
-)
+from ..model import CBORG_V1, OPENAI_DEFAULT, ClientEntry, KeyKind, KeySource, line_of
+from .common import ParseInput, as_dict, as_str, env_base, load_json, make_entry, top_dict
 
 _JUPYTER_REF = "Jupyter AI keeps the keys you enter in its settings in this file by design: " \
     "keep the file private (chmod 600)"

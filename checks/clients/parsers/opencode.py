@@ -9,23 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import (
-    CBORG_V1,
-    OPENAI_DEFAULT,
-    ClientEntry,
-    KeyKind,
-    KeySource,
-    Syntax,
-    line_of,
-)
-from .common import (
-    ParseInput,
-    as_dict,
-    as_str,
-    load_jsonc,
-    make_entry,
-    top_dict,
-)
+from ..model import CBORG_V1, OPENAI_DEFAULT, ClientEntry, KeyKind, KeySource, Syntax, line_of
+from .common import ParseInput, as_dict, as_str, load_jsonc, make_entry, top_dict
 
 _OPENCODE_REF = '"apiKey": "{env:CBORG_API_KEY}" under provider.<id>.options'
 

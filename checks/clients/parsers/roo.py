@@ -10,20 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..model import (
-    CBORG_ROOT,
-    OPENAI_DEFAULT,
-    ClientEntry,
-)
-from .common import (
-    ParseInput,
-    as_dict,
-    as_str,
-    load_json,
-    load_jsonc,
-    make_entry,
-    top_dict,
-)
+from ..model import CBORG_ROOT, OPENAI_DEFAULT, ClientEntry
+from .common import ParseInput, as_dict, as_str, load_json, load_jsonc, make_entry, top_dict
 
 _ROO_REF = "import the file in the extension (Settings > About > Manage Settings > Import), " \
     "then delete it: once imported, the key lives in VS Code's secret storage"

@@ -1,5 +1,8 @@
 """What the gateway said, as plain data: LiteLLM error bodies and account/model shapes.
 
+Shared by the gateway checks and clients.paths (which names a tool's error answer), so it
+lives below both; each family maps an `ErrorKind` to its own codes.
+
 Pure functions, no I/O. Everything here reads bytes that came from the network,
 so every function accepts *any* JSON value (or None) and never raises: a shape
 it does not know gives ``None`` fields or the ``OTHER`` kind, not an exception.

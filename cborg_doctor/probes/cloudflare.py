@@ -1,5 +1,8 @@
 """What a Cloudflare answer in front of the gateway means, and the one fix for it.
 
+Shared by two check families (net.http and gateway.live), so it lives below both;
+the codes that raise these findings stay with their checks (net/http.py, gateway/live.py).
+
 Pure and total: `classify_cloudflare(status, headers, text)` reads any status,
 headers and body (bytes that came from the network) and never raises. It returns
 None when the answer is not Cloudflare's own (LiteLLM's answers pass through
@@ -44,8 +47,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-HELPDESK = "scienceit@lbl.gov"
-LOCAL_URL = "https://api-local.cborg.lbl.gov"
+from cborg_doctor.cborg import HELPDESK, LOCAL_ONLY_HOST
+
+LOCAL_URL = f"https://{LOCAL_ONLY_HOST}"
 SCAN_LIMIT = 200_000
 
 _CF_CODE = re.compile(r"(?:Error(?:\s+code)?|error code:)\s*(?:<[^>]*>\s*)*(1\d{3})\b", re.I)
