@@ -147,7 +147,7 @@ def test_the_cborg_key_in_openai_api_key_without_a_base_url(env: dict[str, str],
     assert "Incorrect API key provided" in finding.message
     assert finding.fix[0].startswith("Run `export OPENAI_BASE_URL=https://api.cborg.lbl.gov`")
     if severity == "fail":  # broken scripts, but the doctor still tests CBorg after it
-        assert finding.data["blocks"] is False
+        assert finding.blocks is False
         assert "neither OPENAI_BASE_URL nor OPENAI_API_BASE is set" in finding.message
     assert GOOD not in finding.message
 
