@@ -92,7 +92,7 @@ def test_stable_gateway(home: Path, pki: nf.Pki, dns4: nf.DnsServer, canary_key:
     for stats in phases.values():
         assert stats["attempts"] == 5 and stats["failed"] == 0 and stats["rate"] == 0
         assert stats["p50"] <= stats["p95"] <= stats["max"]
-    assert len(seen) == 5
+    assert len(seen) == 6  # the http check's own request, then one per round
     assert all(r.path == "/health/liveliness" and r.sni == HOST for r in seen)
     assert all("authorization" not in r.headers for r in seen)  # probes never send the key
     assert canary_key not in run.output
@@ -160,19 +160,48 @@ def test_failures_cluster_on_one_family(home: Path, pki: nf.Pki) -> None:
     assert entry["data"]["by_family"] == {"IPv4": {"attempts": 4, "failed": 0}, "IPv6": {"attempts": 4, "failed": 4}}
 
 
-def test_every_attempt_failing_is_a_failure_not_intermittent(home: Path) -> None:
+def only_the_first_answers(status: int = 503) -> nf.Handler:
+    """The gateway for the http check's request, then `status` for every later one."""
+    counter = itertools.count()
+    healthy = nf.litellm()
+
+    def handle(request: nf.Request, conn: socket.socket) -> None:
+        if next(counter) == 0:
+            healthy(request, conn)
+        else:
+            nf.respond(conn, status, "busy")
+
+    return handle
+
+
+def test_every_attempt_failing_is_a_failure_not_intermittent(home: Path, pki: nf.Pki,
+                                                              dns4: nf.DnsServer) -> None:
+    with nf.serving(only_the_first_answers(), tls=pki.server_context(HOST)) as server:
+        run = run_doctor(*gateway_args(server, dns4, "--repeat", "3", "--interval", "0", "--json",
+                                       "--no-report"),
+                         home=home, env={"SSL_CERT_FILE": str(pki.ca_file)})
+    assert run.code == 1
+    report = run.json()
+    entry = repeat_entry(report)
+    assert entry["status"] == "fail"
+    assert entry["findings"][0]["code"] == "REPEAT_ALL_FAILED"
+    assert entry["findings"][0]["message"].startswith("Every attempt failed (3 attempts over 3 rounds)")
+    assert "503" in entry["findings"][0]["message"]
+    assert report["verdict"]["code"] == "REPEAT_ALL_FAILED"
+
+
+def test_repeat_waits_for_a_path_that_worked_once(home: Path) -> None:
+    """The contract's `needs http`: when the path never worked, the failing check is the
+    root cause and the rounds are skipped, naming it."""
     port = nf.closed_port()
     run = run_doctor("--only", "config.base_url", "--base-url", f"https://127.0.0.1:{port}", "--repeat", "3",
                      "--interval", "0", "--json", "--no-report", home=home)
     assert run.code == 1
     report = run.json()
     entry = repeat_entry(report)
-    assert entry["status"] == "fail"
-    assert entry["findings"][0]["code"] == "REPEAT_ALL_FAILED"
-    assert entry["findings"][0]["message"].startswith(
-        "Every attempt failed (3 attempts over 3 rounds), in TCP connect: refused")
-    assert "dns" not in entry["data"]["phases"]  # an IP address needs no lookup
-    assert report["verdict"]["code"] == "REPEAT_ALL_FAILED"
+    assert entry["status"] == "skip"
+    assert entry["skipped_because"].startswith("needs http")
+    assert report["verdict"]["code"] == "TCP_REFUSED"
 
 
 @pytest.mark.parametrize(
@@ -391,7 +420,7 @@ def test_no_rounds_without_a_usable_base_url(home: Path) -> None:
                      "--json", "--no-report", home=home)
     entry = repeat_entry(run.json())
     assert entry["status"] == "skip"
-    assert entry["skipped_because"] == "the base URL is not a usable http(s) URL"
+    assert entry["skipped_because"].startswith("needs http")
     assert run.json()["verdict"]["code"] == "BASE_URL_INVALID"
 
 

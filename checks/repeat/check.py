@@ -183,9 +183,11 @@ CHECK = Check(
     id="repeat",
     title=TITLE,
     run=run,
-    # After the other network checks, whatever their status: the rounds run even when
-    # a check failed (REPEAT_ALL_FAILED then says it is not intermittent).
-    uses=("http", "egress", "auth", "budget", "models", "live"),
+    # The request path must have worked once (the contract's `needs http`): otherwise the
+    # check that failed is the root cause, and repeating it says nothing new. After the
+    # account checks, whatever their status, so the rounds never overlap them.
+    needs=("http",),
+    uses=("egress", "auth", "budget", "models", "live"),
     codes=CODES,
     order=180,  # last: it probes again what every check above tested
     opt_in="repeat",
