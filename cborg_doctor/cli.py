@@ -401,7 +401,12 @@ def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
 
             render_timings(report, console)
         if options.fix and not report.interrupted:
-            report = _fix(report, ctx, session.registry, console)
+            try:
+                report = _fix(report, ctx, session.registry, console)
+            except KeyboardInterrupt as exc:  # outside a prompt (which handles its own): the report still gets written
+                from dataclasses import replace
+
+                report = replace(report, interrupted=getattr(exc, "signal_name", "SIGINT"))
         terminated = report.interrupted == "SIGTERM"
     finally:
         signal.signal(signal.SIGTERM, previous)

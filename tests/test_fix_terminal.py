@@ -6,8 +6,10 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -18,6 +20,15 @@ from tests.fixkit import LOOPBACK
 from tests.test_fix_cli import LBL_OPENCODE, _write
 
 PROMPT = b"Apply this change? [y]es / [n]o / [a]ll / [q]uit: "
+CTRL_C = "\x03"  # typed on the terminal: its line discipline sends SIGINT to the doctor
+SIGTERM = "SIGTERM"  # not typed: the signal is sent to the doctor
+
+
+def _own_terminal() -> None:
+    """In the child: the pty becomes its controlling terminal, so Ctrl-C there is a real SIGINT."""
+    import fcntl
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def answer_on_terminal(home: Path, answers: list[str], env: dict[str, str],
@@ -29,7 +40,8 @@ def answer_on_terminal(home: Path, answers: list[str], env: dict[str, str],
         [sys.executable, "-m", "cborg_doctor", "--only", "config.clients", "--base-url", LOOPBACK,
          "--report", str(report), "--fix", "--no-color"],
         env=clean_env(home, **{"TERM": "xterm-256color", **env}),
-        stdin=child, stdout=child, stderr=child, cwd=str(home))
+        stdin=child, stdout=child, stderr=child, cwd=str(home),
+        start_new_session=True, preexec_fn=_own_terminal)
     os.close(child)
     output, prompts, deadline = b"", 0, time.monotonic() + timeout
     try:
@@ -45,7 +57,11 @@ def answer_on_terminal(home: Path, answers: list[str], env: dict[str, str],
                 output += chunk
                 if output.count(PROMPT) > prompts:
                     prompts += 1
-                    os.write(master, (answers.pop(0) if answers else "q").encode() + b"\n")
+                    answer = answers.pop(0) if answers else "q"
+                    if answer == SIGTERM:
+                        proc.send_signal(signal.SIGTERM)
+                    else:
+                        os.write(master, answer.encode() + (b"" if answer == CTRL_C else b"\n"))
             elif proc.poll() is not None:
                 break
     finally:
@@ -89,3 +105,37 @@ def test_an_unknown_answer_asks_again(home: Path, opencode: Path, canary_key: st
     _, text, prompts = answer_on_terminal(home, ["maybe", "", "y", "n", "n"], {"CBORG_API_KEY": canary_key})
     assert prompts == 5, text
     assert _fixes(home) == [("set", "fixed"), ("chmod", "declined"), ("in", "declined")]
+
+
+def test_ctrl_c_at_a_prompt_keeps_what_was_applied_and_writes_the_report(
+        home: Path, opencode: Path, canary_key: str) -> None:
+    code, text, prompts = answer_on_terminal(home, ["y", CTRL_C], {"CBORG_API_KEY": canary_key})
+    assert prompts == 2, text
+    assert code == 130, text
+    report = (home / "fix.json").read_text()
+    data = json.loads(report)  # whole, not half-written
+    assert data["interrupted"] == "SIGINT"
+    assert _fixes(home) == [("set", "needs you"), ("chmod", "declined"), ("in", "declined")]
+    assert "interrupted by SIGINT" in data["fixes"][1]["detail"]
+    assert '"baseURL": "https://api.cborg.lbl.gov/v1"' in opencode.read_text()  # the applied one stays
+    assert canary_key in opencode.read_text()  # the declined key move was not made
+    assert "Report:" in text and "Traceback" not in text
+    assert canary_key not in text and canary_key not in report
+
+
+def test_ctrl_c_at_the_first_prompt_changes_nothing(home: Path, opencode: Path, canary_key: str) -> None:
+    before = opencode.read_bytes()
+    code, text, prompts = answer_on_terminal(home, [CTRL_C], {"CBORG_API_KEY": canary_key})
+    assert (code, prompts) == (130, 1), text
+    assert [outcome for _, outcome in _fixes(home)] == ["declined"] * 3
+    assert opencode.read_bytes() == before
+    assert canary_key not in text and canary_key not in (home / "fix.json").read_text()
+
+
+def test_sigterm_at_a_prompt_writes_the_report_and_exits_143(home: Path, opencode: Path,
+                                                             canary_key: str) -> None:
+    code, text, prompts = answer_on_terminal(home, [SIGTERM], {"CBORG_API_KEY": canary_key})
+    assert (code, prompts) == (143, 1), text
+    data = json.loads((home / "fix.json").read_text())
+    assert data["interrupted"] == "SIGTERM"
+    assert [f["outcome"] for f in data["fixes"]] == ["declined"] * 3

@@ -9,7 +9,8 @@ was made from. Outcomes (the report's ``fixes``):
     fixed                   applied, and the re-run check no longer raises the finding
     applied, still failing  applied, and the re-run still raises it (detail: its message)
     needs you               what is left is a step for the person (e.g. `wsl --shutdown`)
-    declined                not applied: answered no, --dry-run, or no terminal and no --yes
+    declined                not applied: answered no, --dry-run, no terminal and no --yes,
+                            or Ctrl-C / SIGTERM at a prompt (then nothing more is asked)
     refused                 not safe to do (detail: why); nothing was changed
 """
 
@@ -186,6 +187,7 @@ class FixSession:
         self.journal = Journal(self.ctx.env)
         self._all = self.yes
         self._quit = False
+        self.interrupted: str | None = None  # "SIGINT"/"SIGTERM" when the person stopped at a prompt
         self._seen: set[tuple[str, str, tuple[str, ...]]] = set()
 
     def offer(self, finding: Finding, remedy: Any) -> None:
@@ -208,6 +210,9 @@ class FixSession:
             self._offer_plan(plan)
 
     def _offer_plan(self, plan: Plan) -> None:
+        if self.interrupted:  # stopped at a prompt: nothing more is shown or asked
+            self.records.append(FixRecord(plan, "declined", f"not asked (interrupted by {self.interrupted})"))
+            return
         if plan.refused:
             self.say(f"{plan.code}: {plan.remedy}: refused: {plan.refused}")
             self.records.append(FixRecord(plan, "refused", plan.refused))
@@ -239,10 +244,15 @@ class FixSession:
             return "y"
         if self.ask is None:
             return "not on a terminal and no --yes: nothing changed"
-        while True:
-            answer = self.ask("Apply this change? [y]es / [n]o / [a]ll / [q]uit: ").strip().lower()[:1]
-            if answer in ("y", "n", "a", "q"):
-                break
+        try:
+            while True:
+                answer = self.ask("Apply this change? [y]es / [n]o / [a]ll / [q]uit: ").strip().lower()[:1]
+                if answer in ("y", "n", "a", "q"):
+                    break
+        except KeyboardInterrupt as exc:  # Ctrl-C (or SIGTERM) at the prompt: stop asking, keep what is done
+            self.interrupted = getattr(exc, "signal_name", "SIGINT")
+            self.say("")
+            return f"interrupted by {self.interrupted}: nothing changed"
         if answer == "a":
             self._all = True
             return "y"

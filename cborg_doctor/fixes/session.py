@@ -74,7 +74,7 @@ def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callabl
     results = {}
     affected = downstream(registry, {r.plan.check for r in applied if r.plan.check},
                           {c.id for c in report.checks})
-    if affected:
+    if affected and not session.interrupted:  # stopped at a prompt: no re-run, the person asked to stop
         from ..runner import run_checks
         from ..session import build_context
 
@@ -84,6 +84,11 @@ def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callabl
             results = again.results()
         except Exception as exc:  # a re-run that cannot start leaves the outcome unknown
             say(f"could not run the checks again: {type(exc).__name__}")
+    if session.interrupted:
+        for record in applied:  # written and journalled, but not checked again
+            record.outcome = "needs you"
+            record.detail = ("applied; the run was interrupted before the check ran again: "
+                             "run the doctor again to confirm")
     judge(session.records, results, _dependants(registry, affected))
     for record in session.records:
         say(f"{record.outcome}: {record.plan.code}: {record.plan.remedy}"
@@ -96,4 +101,5 @@ def fix_report(report: Report, ctx: RunContext, registry: Registry, say: Callabl
     if session.journal.folder is not None:
         say(f"Backups and journal: {session.journal.folder} (`cborg-doctor --undo` restores them)")
     checks = tuple(results.get(c.id, c) if c.id in affected else c for c in report.checks)
-    return replace(report, checks=checks, fixes=tuple(r.to_dict() for r in session.records))
+    return replace(report, checks=checks, fixes=tuple(r.to_dict() for r in session.records),
+                   interrupted=session.interrupted or report.interrupted)
