@@ -104,7 +104,49 @@ def test_info_notes_only_with_verbose_and_quiet_hides_passing_checks() -> None:
     for check in no_key_no_dns().checks:
         render_check(check, console, View(quiet=True))
     text = out.getvalue()
-    assert "config.base_url" not in text and "net.ipv4" not in text and "KEY_MISSING" in text
+    assert "config.base_url" not in text and "net.ipv4" not in text and "✖ config.key" in text
+    assert "KEY_MISSING" not in text  # the closing summary names it, once
+
+
+def _quiet_run(report, width: int) -> str:
+    from cborg_doctor.formats.console import View
+
+    console, out = terminal(width)
+    for check in report.checks:
+        render_check(check, console, View(quiet=True))
+    render_summary(report, console, ["/tmp/r.md"], quiet=True)
+    return out.getvalue()
+
+
+def test_quiet_prints_each_problem_once() -> None:
+    text = _quiet_run(no_key_no_dns(), 100)
+    assert text.count("KEY_MISSING") == 1 and text.count("DNS_NXDOMAIN") == 1, text
+    assert text.startswith("✖ config.key") and "\n✖ dns " in text  # the check lines stay
+    assert "  1. " in text  # the verdict's fix steps
+    assert "also: 1 more problem (fix steps in the report)" in text
+
+
+def test_quiet_prints_problems_that_do_not_fit_the_summary_whole_above_it() -> None:
+    from cborg_doctor.findings import Status
+    from tests.report_samples import _report, finding, result
+
+    hosts = [f"h{n}.example" for n in range(9)]
+    report = _report(*(result(f"dns{n}", Status.FAIL, "no such name",
+                              finding("DNS_NXDOMAIN", host=host, resolver="the system resolver"))
+                       for n, host in enumerate(hosts)))
+    text = _quiet_run(report, 80)
+    assert "more above" in text
+    for host in hosts:  # every problem is printed, and only once
+        assert text.count(host) == 1, (host, text)
+
+
+def test_without_quiet_the_check_shows_its_findings_and_the_summary_repeats_them() -> None:
+    console, out = terminal(100)
+    for check in no_key_no_dns().checks:
+        render_check(check, console)
+    render_summary(no_key_no_dns(), console, ["/tmp/r.md"])
+    text = out.getvalue()
+    assert text.count("KEY_MISSING") == 2 and "also: 1 more problem (above, and in the report)" in text
 
 
 def test_helpdesk_email_names_html_instead_of_pasting_it() -> None:

@@ -129,6 +129,8 @@ def render_check(check: CheckResult, console: Console, view: View | bool = False
     style = STYLES[check.status]
     for n, line in enumerate(check_line(check, width)):
         _print(console, line, style if n == 0 else "")
+    if view.quiet:  # its problems are printed once, by the closing summary (render_summary)
+        return
     for finding in check.findings:
         if finding.severity is Severity.INFO and not view.verbose and check.status is not Status.ERROR:
             continue
@@ -137,9 +139,15 @@ def render_check(check: CheckResult, console: Console, view: View | bool = False
         _print(console, str(check.data["traceback"]), "dim")
 
 
-def summary_lines(report: Report, width: int | None, report_paths: Sequence[str] = ()
-                  ) -> Iterator[tuple[str, str]]:
+def summary_lines(report: Report, width: int | None, report_paths: Sequence[str] = (),
+                  quiet: bool = False) -> Iterator[tuple[str, str]]:
     """(line, style) of the closing summary, fitted to SUMMARY_HEIGHT lines on a terminal."""
+    yield from _summary(report, width, report_paths, quiet)[0]
+
+
+def _summary(report: Report, width: int | None, report_paths: Sequence[str], quiet: bool
+             ) -> tuple[list[tuple[str, str]], int]:
+    """The summary's lines, and how many of the other problems got an "also:" line."""
     style = STYLES[report.status]
     verdict = report.verdict
     rule = "─" * min(width or 60, 60)
@@ -161,20 +169,21 @@ def summary_lines(report: Report, width: int | None, report_paths: Sequence[str]
         else:
             tail.append((f"Report: {path}", ""))
     others = other_problems(report)
+    room = 0
     if others:
         room = len(others) if width is None else max(
             0, min(ALSO_SHOWN, SUMMARY_HEIGHT - len(out) - len(tail) - 1))
         if room < len(others) and width is not None:
             room = max(0, room - 1)  # a line to say where the rest are
         out.append((f"also: {plural(len(others), 'more problem')}"
-                    + (" (above, and in the report)" if width is not None else ""), "bold"))
+                    + ("" if width is None else " (fix steps in the report)" if quiet
+               else " (above, and in the report)"), "bold"))
         for p in others[:room]:
             out.append((_one_line(f"  {p.symbol} {p.finding.code} ({p.check.id}): {p.finding.message}",
                                   width), SEVERITY_STYLES[p.finding.severity]))
         if room < len(others):
             out.append((f"  … {len(others) - room} more above", "dim"))
-    yield from out
-    yield from tail
+    return out + tail, room
 
 
 def _one_line(text: str, width: int | None) -> str:
@@ -187,10 +196,21 @@ def _one_line(text: str, width: int | None) -> str:
     return (text[:cut] if cut > len(lead) else text[: width - 1]).rstrip() + " …"
 
 
-def render_summary(report: Report, console: Console, report_paths: Sequence[str] = ()) -> None:
-    """The last screen of every run."""
+def render_summary(report: Report, console: Console, report_paths: Sequence[str] = (),
+                   quiet: bool = False) -> None:
+    """The last screen of every run.
+
+    With --quiet the check lines came without their findings: the summary shows each
+    problem once (the verdict with its steps, the others on "also:" lines); those that
+    do not fit one screen are printed whole just above it.
+    """
+    width = width_of(console)
+    lines, room = _summary(report, width, report_paths, quiet)
+    if quiet:
+        for problem in other_problems(report)[room:]:
+            render_finding(problem.finding, console, width)
     console.print()
-    for line, style in summary_lines(report, width_of(console), report_paths):
+    for line, style in lines:
         _print(console, line, style)
 
 
