@@ -430,7 +430,8 @@ def _diagnose_and_report(session: Session, helpdesk: bool = False) -> int:
         for path in written:
             sys.stderr.write(f"Report: {path}\n")
     else:
-        render_summary(report, console, written, quiet=options.quiet)  # the last screen: verdict, fix, other problems, report
+        # the last screen: verdict, fix, other problems, report
+        render_summary(report, console, written, quiet=options.quiet)
     if report.interrupted:
         return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
     return report.exit_code(options.fail_on)

@@ -10,12 +10,12 @@ import dotenv
 import pytest
 import tomllib
 import yaml
-from cborg_doctor_checks.clients.parsers import strip_jsonc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cborg_doctor.fixes.edit import EditRefused, find_paths, flat, set_value
 from cborg_doctor.fixes.shellrc import BEGIN, END, with_exports
+from cborg_doctor.jsonc import strip_jsonc
 
 NEW = "https://api.cborg.lbl.gov/v1"
 names = st.from_regex(r"k[a-zA-Z0-9_]{0,8}", fullmatch=True)  # YAML 1.1 reads `on`, `no` as booleans

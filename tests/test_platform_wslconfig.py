@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cborg_doctor_checks.platform import wslconfig
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from cborg_doctor import wslconfig
 
 DATA = Path(__file__).parent / "data" / "platform" / "wslconfig"
 

@@ -31,6 +31,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from ..jsonc import strip_jsonc
+
 FORMATS = ("dotenv", "shell", "json", "jsonc", "yaml", "toml", "ini")
 Path_ = tuple[Any, ...]
 
@@ -89,12 +91,6 @@ def read_ini(text: str) -> dict[Path_, str]:
     return found
 
 
-def _strip_jsonc(text: str) -> str:
-    from cborg_doctor_checks.clients.parsers import strip_jsonc
-
-    return strip_jsonc(text)
-
-
 def parse(text: str, fmt: str) -> Any:
     """The whole document as the format's parser reads it; `EditRefused` if it does not parse."""
     try:
@@ -105,7 +101,7 @@ def parse(text: str, fmt: str) -> Any:
         if fmt == "json":
             return json.loads(text)
         if fmt == "jsonc":
-            return json.loads(_strip_jsonc(text))
+            return json.loads(strip_jsonc(text))
         if fmt == "yaml":
             import yaml
 

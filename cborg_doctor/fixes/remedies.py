@@ -287,7 +287,7 @@ SHUTDOWN = NeedsYou("In PowerShell or cmd on Windows run `wsl --shutdown`, wait 
 
 
 def _plan_wslconfig(finding: Finding, ctx: FixContext) -> list[Plan]:
-    from cborg_doctor_checks.platform import wslconfig
+    from .. import wslconfig
 
     data_ = finding.data
     profile, build = data_.get("profile"), data_.get("build")

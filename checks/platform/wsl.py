@@ -16,14 +16,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from cborg_doctor import wslconfig
 from cborg_doctor.api import Check, Code, Finding, Outcome, RunContext, Severity
 from cborg_doctor.cborg import KEY_PAGE
 from cborg_doctor.fixes.remedies import WSLCONFIG as WSLCONFIG_REMEDY
 from cborg_doctor.osfacts import OSFacts, for_context
 from cborg_doctor.timeouts import Deadline
 from cborg_doctor.vpnclients import is_vpn_adapter
-
-from . import wslconfig
 
 WSLCONFIG = "%UserProfile%\\.wslconfig"
 EXPLAINED = ("dns", "net.ipv4", "net.ipv6", "tls", "http")
