@@ -1,5 +1,5 @@
 """`python -m cborg_doctor` is the same as `cborg-doctor`."""
 
-from .cli import main
+from .entry import main
 
 raise SystemExit(main())
