@@ -181,13 +181,16 @@ def test_claude_code_on_api_local_while_offsite_names_the_variable(tmp_path: Pat
 def test_requests_fit_the_run_bound_however_many(count: int) -> None:
     from types import SimpleNamespace
 
-    from cborg_doctor_checks.clients.paths import SAFETY_MARGIN_S, WORKERS, _timeout
+    from cborg_doctor_checks.clients.paths import WORKERS, _timeout
 
-    ctx = SimpleNamespace(options=SimpleNamespace(check_time_bound=12.0), timeout=5.0)
+    from cborg_doctor.timeouts import Timeouts
+
+    deadline = Timeouts.from_option(5.0).deadline()  # the check's bound minus the margin
+    ctx = SimpleNamespace(deadline=deadline, timeout=5.0)
     timeout = _timeout(ctx, count)  # type: ignore[arg-type]
     rounds = -(-count // WORKERS)
     # http.request bounds each request by 2 × timeout; rounds of WORKERS run one after another
-    assert rounds * 2 * timeout <= 12.0 - SAFETY_MARGIN_S + 1e-9
+    assert rounds * 2 * timeout <= deadline.seconds + 1e-9
     assert timeout <= 5.0
 
 

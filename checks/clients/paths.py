@@ -42,7 +42,6 @@ from .wire import ToolRequest, build, what_the_tool_shows
 
 WORKERS = 6  # nine tools fit in two rounds, so each request keeps half the bound
 MAX_REQUESTS = 24  # more setups than this are listed, not sent (the run's bound holds)
-SAFETY_MARGIN_S = 0.8
 
 CLIENT_PATH_OK = Code(
     "CLIENT_PATH_OK",
@@ -157,8 +156,10 @@ def plan(entry: ClientEntry, roots: Roots, ctx: RunContext) -> Plan:
 
 
 def _timeout(ctx: RunContext, count: int) -> float:
+    """Each request's limit, so that rounds of WORKERS requests (each bounded by twice its
+    limit in the probe layer) end within what is left of this check's deadline."""
     rounds = max(1, -(-count // WORKERS))
-    room = (ctx.options.check_time_bound - SAFETY_MARGIN_S) / rounds / 2
+    room = ctx.deadline.remaining / rounds / 2
     return max(0.2, min(ctx.timeout, room))
 
 
